@@ -1,0 +1,140 @@
+/* main.c -- hm-publisher's command line: serve, emit, and the configuration check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "config.h"
+#include "emit.h"
+#include "log.h"
+#include "publisher.h"
+#include "signals.h"
+
+#define DEFAULT_CONFIG HB_CONFIG_DIR "/hm-publisher.conf"
+
+static void usage(FILE *out)
+{
+	fputs("usage: hm-publisher serve [-c FILE] [--check-config] [--KEY VALUE]...\n"
+	      "       hm-publisher emit api|state ...   (see hm-publisher emit --help)\n"
+	      "       hm-publisher --check-config [-c FILE] [--KEY VALUE]...\n"
+	      "       hm-publisher --version | --help\n"
+	      "serve runs the bus daemon in the foreground.  -c names the config file\n"
+	      "(default " DEFAULT_CONFIG ", used when it exists); any config key may be\n"
+	      "given as a flag, e.g. --journal /tmp/j.db --command-endpoint ipc:///tmp/c.sock.\n", out);
+}
+
+/* Loads the config from -c (or the default file when it exists) and applies
+ * every --key value flag; sets *check when --check-config is given. */
+static int load_config(int argc, char **argv, hb_config **out, bool *check, hb_error *err)
+{
+	const char *path = NULL;
+	hb_config *cfg = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc)
+				return hb_error_set(err, -HB_EINVAL, "%s needs a file", argv[i]);
+			path = argv[++i];
+		}
+	if (path == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
+		path = DEFAULT_CONFIG;
+	rc = hb_config_load(path, hb_publisher_config_keys, &cfg, err);
+	if (rc < 0)
+		return rc;
+	for (int i = 1; i < argc && rc == 0; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			i++;
+		} else if (strcmp(argv[i], "--check-config") == 0) {
+			*check = true;
+		} else if (strncmp(argv[i], "--", 2) == 0 && i + 1 < argc) {
+			rc = hb_config_override(cfg, argv[i], argv[i + 1], err);
+			i++;
+		} else {
+			rc = hb_error_set(err, -HB_EINVAL, "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (rc == 0)
+		rc = hb_publisher_check(cfg, err);
+	if (rc < 0) {
+		hb_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+static int serve(int argc, char **argv)
+{
+	hb_config *cfg = NULL;
+	hb_error err = { 0 };
+	bool check = false;
+	int64_t level = 2;
+	int rc;
+
+	rc = load_config(argc, argv, &cfg, &check, &err);
+	if (rc < 0) {
+		fprintf(stderr, "hm-publisher: configuration: %s\n", err.msg);
+		return 2;
+	}
+	if (check) {
+		puts("configuration OK");
+		hb_config_free(cfg);
+		return 0;
+	}
+	hb_config_int(cfg, "DEBUG_LEVEL", 0, 3, &level, &err);
+	rc = hb_log_open(hb_config_str(cfg, "LOG"), (int)level, "hm-publisher", &err);
+	if (rc < 0) {
+		fprintf(stderr, "hm-publisher: %s\n", err.msg);
+		hb_config_free(cfg);
+		return 2;
+	}
+	hb_signals_install();
+	rc = hb_publisher_run(cfg, &err);
+	if (rc < 0)
+		hb_log(HB_LOG_ERROR, "%s", err.msg);
+	hb_log_close();
+	hb_config_free(cfg);
+	xmlCleanupParser();
+	if (rc < 0)
+		fprintf(stderr, "hm-publisher: %s\n", err.msg);
+	return rc < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		puts("hm-publisher " HB_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+				usage(stdout);
+				return 0;
+			}
+		return serve(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "--check-config") == 0 || strcmp(argv[1], "-c") == 0)
+		return serve(argc, argv);
+	if (strcmp(argv[1], "emit") == 0) {
+		rc = hb_emit_main(argc - 1, argv + 1);
+		xmlCleanupParser();
+		return rc;
+	}
+	fprintf(stderr, "hm-publisher: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,519 @@
+/* publisher.c -- the bus daemon: validate, sequence, journal, publish, then acknowledge. */
+#include "publisher.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "base64.h"
+#include "journal.h"
+#include "log.h"
+#include "message.h"
+#include "schema.h"
+#include "signals.h"
+#include "zmqutil.h"
+
+#define BATCH_MAX 256                  /* requests taken into one group commit */
+#define REQUEST_FRAMES_MAX 8           /* identity, delimiter, verb and its arguments */
+#define REPLAY_EVENTS_MAX 1000         /* events in one REPLAY answer */
+#define REPLAY_BYTES_MAX (16u << 20)   /* content bytes in one REPLAY answer */
+
+const hb_config_key hb_publisher_config_keys[] = {
+	{ "PUBLISHER_ENDPOINT", "tcp://127.0.0.1:2101", false },
+	{ "COMMAND_ENDPOINT", "tcp://127.0.0.1:2102", true },
+	{ "JOURNAL", "/var/lib/hookbus/journal.db", false },
+	{ "JOURNAL_RETENTION", "100000", false },
+	{ "HWM", "100000", false },
+	{ "MAX_MESSAGE_SIZE", "4194304", false },
+	{ "METRICS_LISTEN", "", false },
+	{ "DEBUG_LEVEL", "2", false },
+	{ "LOG", "stderr", false },
+	{ NULL, NULL, false },
+};
+
+enum request_kind { REQ_EMIT, REQ_REPLAY, REQ_ERROR };
+
+/* One request of the current group, with what its answer needs. */
+struct request {
+	enum request_kind kind;
+	void *sock;
+	zmq_msg_t identity;
+	bool delimiter;        /* a REQ client: the reply starts with an empty frame */
+	char *error;           /* REQ_ERROR: the reason */
+	uint64_t seq;          /* REQ_EMIT: assigned; REQ_REPLAY: from */
+	hb_message *msg;       /* REQ_EMIT */
+	hb_keys keys;
+	char *content;         /* REQ_EMIT: base64 with SEQ */
+	size_t len;
+	char *keys_joined;
+};
+
+struct publisher {
+	void *ctx;
+	void *pub;
+	void **cmd;
+	size_t ncmd;
+	hb_journal *journal;
+	hb_schema *schema;
+	size_t max_message;
+	struct request batch[BATCH_MAX];
+	size_t nbatch;
+	uint64_t accepted, rejected;
+};
+
+static void request_clear(struct request *r)
+{
+	zmq_msg_close(&r->identity);
+	free(r->error);
+	hb_message_free(r->msg);
+	hb_keys_free(&r->keys);
+	free(r->content);
+	free(r->keys_joined);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Marks r as refused with the formatted reason. */
+static void request_refuse(struct request *r, const char *reason)
+{
+	r->kind = REQ_ERROR;
+	free(r->error);
+	r->error = strdup(reason);
+}
+
+/* Sends the routing envelope of r's reply. */
+static int reply_envelope(struct request *r, hb_error *err)
+{
+	int rc = hb_zmq_send(r->sock, zmq_msg_data(&r->identity), zmq_msg_size(&r->identity), true, err);
+
+	if (rc == 0 && r->delimiter)
+		rc = hb_zmq_send(r->sock, "", 0, true, err);
+	return rc;
+}
+
+static int reply_line(struct request *r, const char *line, hb_error *err)
+{
+	int rc = reply_envelope(r, err);
+
+	return rc < 0 ? rc : hb_zmq_send(r->sock, line, strlen(line), false, err);
+}
+
+/* Joins the keys of r with newlines for the journal. */
+static char *keys_join(const hb_keys *keys)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; i < keys->n; i++)
+		len += strlen(keys->key[i]) + 1;
+	s = p = malloc(len);
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < keys->n; i++)
+		p += sprintf(p, "%s%s", i ? "\n" : "", keys->key[i]);
+	*p = '\0';
+	return s;
+}
+
+/* Decodes and checks an EMIT's message and derives what publishing needs;
+ * the sequence number is assigned later, in the group. */
+static void request_emit(struct publisher *p, struct request *r, const hb_frames *fr, size_t body)
+{
+	hb_error err = { 0 };
+	char reason[HB_ERROR_MAX + 8];
+
+	r->kind = REQ_EMIT;
+	if (fr->n != body + 2) {
+		request_refuse(r, "EMIT takes exactly one frame: the base64 HOOK_MESSAGE");
+		return;
+	}
+	if (hb_message_from_base64(hb_frame_data(fr, body + 1), hb_frame_size(fr, body + 1), p->max_message,
+				   p->schema, &r->msg, &err) < 0 ||
+	    hb_message_keys(r->msg, &r->keys, &err) < 0) {
+		snprintf(reason, sizeof(reason), "%s", err.msg);
+		request_refuse(r, reason);
+	}
+}
+
+static void request_replay(struct request *r, const hb_frames *fr, size_t body)
+{
+	const char *arg = NULL;
+	char buf[32], *end;
+	size_t n;
+
+	r->kind = REQ_REPLAY;
+	if (fr->n == body + 2) {
+		n = hb_frame_size(fr, body + 1);
+		if (n > 0 && n < sizeof(buf)) {
+			memcpy(buf, hb_frame_data(fr, body + 1), n);
+			buf[n] = '\0';
+			arg = buf;
+		}
+	} else if (fr->n == body + 1) {
+		n = hb_frame_size(fr, body);
+		if (n > 7 && n < sizeof(buf)) {
+			memcpy(buf, hb_frame_data(fr, body), n);
+			buf[n] = '\0';
+			arg = buf + 7;
+		}
+	}
+	errno = 0;
+	if (arg == NULL || *arg < '0' || *arg > '9' || (r->seq = strtoull(arg, &end, 10), errno != 0 || *end != '\0'))
+		request_refuse(r, "REPLAY takes a sequence number: REPLAY <from-seq>");
+}
+
+/* Reads one request from sock into the next batch slot; returns 1 when one
+ * was taken, 0 when the socket had none. */
+static int request_take(struct publisher *p, void *sock)
+{
+	hb_frames fr = { 0 };
+	hb_error err = { 0 };
+	struct request *r = &p->batch[p->nbatch];
+	size_t body;
+	int rc;
+
+	rc = hb_frames_recv(sock, ZMQ_DONTWAIT, REQUEST_FRAMES_MAX, &fr, &err);
+	if (rc == 0) {
+		hb_frames_free(&fr);
+		return 0;
+	}
+	if (fr.n == 0) {
+		hb_log(HB_LOG_WARN, "command endpoint: %s", err.msg);
+		hb_frames_free(&fr);
+		return 1;
+	}
+	memset(r, 0, sizeof(*r));
+	r->sock = sock;
+	zmq_msg_init(&r->identity);
+	zmq_msg_copy(&r->identity, &fr.f[0]);
+	r->delimiter = fr.n > 1 && hb_frame_size(&fr, 1) == 0;
+	body = r->delimiter ? 2 : 1;
+	p->nbatch++;
+	if (rc < 0)
+		request_refuse(r, err.msg);
+	else if (fr.n <= body)
+		request_refuse(r, "empty request");
+	else if (hb_frame_is(&fr, body, "EMIT"))
+		request_emit(p, r, &fr, body);
+	else if (hb_frame_is(&fr, body, "REPLAY") ||
+		 (hb_frame_size(&fr, body) > 7 && memcmp(hb_frame_data(&fr, body), "REPLAY ", 7) == 0))
+		request_replay(r, &fr, body);
+	else
+		request_refuse(r, "unknown verb (expected EMIT or REPLAY)");
+	hb_frames_free(&fr);
+	return 1;
+}
+
+/* Assigns sequence numbers to the group's valid EMITs and journals them in
+ * one transaction.  On failure every EMIT of the group is refused. */
+static void batch_journal(struct publisher *p)
+{
+	hb_error err = { 0 };
+	bool any = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < p->nbatch; i++)
+		any |= p->batch[i].kind == REQ_EMIT;
+	if (!any)
+		return;
+	rc = hb_journal_begin(p->journal, &err);
+	for (size_t i = 0; i < p->nbatch && rc == 0; i++) {
+		struct request *r = &p->batch[i];
+		if (r->kind != REQ_EMIT)
+			continue;
+		r->seq = hb_journal_last_seq(p->journal) + 1;
+		rc = hb_message_set_seq(r->msg, r->seq, &err);
+		if (rc == 0) {
+			r->content = hb_message_to_base64(r->msg, &r->len);
+			r->keys_joined = keys_join(&r->keys);
+			if (r->content == NULL || r->keys_joined == NULL)
+				rc = hb_error_set(&err, -HB_ENOMEM, "out of memory");
+		}
+		if (rc == 0)
+			rc = hb_journal_append(p->journal, r->seq, r->keys_joined, r->content, r->len, &err);
+	}
+	if (rc == 0)
+		rc = hb_journal_commit(p->journal, &err);
+	else
+		hb_journal_rollback(p->journal);
+	if (rc < 0) {
+		char reason[HB_ERROR_MAX + 32];
+		hb_log(HB_LOG_ERROR, "journal: %s", err.msg);
+		snprintf(reason, sizeof(reason), "journal failure: %s", err.msg);
+		for (size_t i = 0; i < p->nbatch; i++)
+			if (p->batch[i].kind == REQ_EMIT)
+				request_refuse(&p->batch[i], reason);
+	}
+}
+
+static int publish(struct publisher *p, const struct request *r, hb_error *err)
+{
+	for (size_t k = 0; k < r->keys.n; k++) {
+		int rc = hb_zmq_send(p->pub, r->keys.key[k], strlen(r->keys.key[k]), true, err);
+		if (rc == 0)
+			rc = hb_zmq_send(p->pub, r->content, r->len, false, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The events of one REPLAY answer, gathered before the header is known. */
+struct replay {
+	struct {
+		char *keys;
+		char *content;
+		size_t len;
+	} ev[REPLAY_EVENTS_MAX];
+	size_t n;
+	uint64_t first;
+};
+
+static int replay_collect(void *ctx, uint64_t seq, const char *keys, const char *content, size_t len,
+			  hb_error *err)
+{
+	struct replay *rp = ctx;
+
+	if (rp->n == 0)
+		rp->first = seq;
+	rp->ev[rp->n].keys = strdup(keys);
+	rp->ev[rp->n].content = malloc(len + 1);
+	if (rp->ev[rp->n].keys == NULL || rp->ev[rp->n].content == NULL) {
+		free(rp->ev[rp->n].keys);
+		free(rp->ev[rp->n].content);
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	memcpy(rp->ev[rp->n].content, content, len);
+	rp->ev[rp->n].len = len;
+	rp->n++;
+	return 0;
+}
+
+/* Answers REPLAY <from>: "BATCH <first> <next> <head>", then a key frame and
+ * a content frame for every key of every event in the batch. */
+static int answer_replay(struct publisher *p, struct request *r, hb_error *err)
+{
+	struct replay *rp = calloc(1, sizeof(*rp));
+	uint64_t from = r->seq ? r->seq : 1, next = from;
+	char header[96];
+	int rc;
+
+	if (rp == NULL)
+		return reply_line(r, "ERROR out of memory", err);
+	rc = hb_journal_read(p->journal, from, REPLAY_EVENTS_MAX, REPLAY_BYTES_MAX, replay_collect, rp, &next, err);
+	if (rc < 0) {
+		char line[HB_ERROR_MAX + 16];
+		snprintf(line, sizeof(line), "ERROR %s", err->msg);
+		rc = reply_line(r, line, err);
+		goto out;
+	}
+	snprintf(header, sizeof(header), "BATCH %" PRIu64 " %" PRIu64 " %" PRIu64, rp->n ? rp->first : next, next,
+		 hb_journal_last_seq(p->journal));
+	rc = reply_envelope(r, err);
+	if (rc == 0)
+		rc = hb_zmq_send(r->sock, header, strlen(header), rp->n > 0, err);
+	for (size_t i = 0; i < rp->n && rc == 0; i++) {
+		char *save = NULL;
+		for (char *key = strtok_r(rp->ev[i].keys, "\n", &save); key && rc == 0; key = strtok_r(NULL, "\n", &save)) {
+			bool last = i + 1 == rp->n && save != NULL && *save == '\0';
+			rc = hb_zmq_send(r->sock, key, strlen(key), true, err);
+			if (rc == 0)
+				rc = hb_zmq_send(r->sock, rp->ev[i].content, rp->ev[i].len, !last, err);
+		}
+	}
+	hb_log(HB_LOG_DEBUG, "replayed %zu events from %" PRIu64, rp->n, from);
+out:
+	for (size_t i = 0; i < rp->n; i++) {
+		free(rp->ev[i].keys);
+		free(rp->ev[i].content);
+	}
+	free(rp);
+	return rc;
+}
+
+/* Publishes and answers every request of the group, in arrival order. */
+static void batch_answer(struct publisher *p)
+{
+	for (size_t i = 0; i < p->nbatch; i++) {
+		struct request *r = &p->batch[i];
+		hb_error err = { 0 };
+		char line[HB_ERROR_MAX + 16];
+		int rc = 0;
+
+		switch (r->kind) {
+		case REQ_EMIT:
+			/* A message that is journaled is acknowledged even if the PUB
+			 * send failed: subscribers find it through REPLAY, and an
+			 * emitter that retried would duplicate it. */
+			if (publish(p, r, &err) < 0)
+				hb_log(HB_LOG_ERROR, "seq %" PRIu64 " journaled but not published (subscribers will "
+				       "replay it): %s", r->seq, err.msg);
+			p->accepted++;
+			hb_log(HB_LOG_DEBUG, "seq %" PRIu64 " published: %s", r->seq, r->keys.key[0]);
+			snprintf(line, sizeof(line), "ACK %" PRIu64, r->seq);
+			rc = reply_line(r, line, &err);
+			break;
+		case REQ_REPLAY:
+			rc = answer_replay(p, r, &err);
+			break;
+		case REQ_ERROR:
+			p->rejected++;
+			hb_log(HB_LOG_WARN, "request refused: %s", r->error ? r->error : "out of memory");
+			snprintf(line, sizeof(line), "ERROR %s", r->error ? r->error : "out of memory");
+			rc = reply_line(r, line, &err);
+			break;
+		}
+		if (rc < 0)
+			hb_log(HB_LOG_WARN, "reply lost: %s", err.msg);
+		request_clear(r);
+	}
+	p->nbatch = 0;
+}
+
+static int64_t cfg_int(const hb_config *cfg, const char *key, int64_t min, int64_t max, hb_error *err, int *rc)
+{
+	int64_t v = 0;
+
+	if (*rc == 0)
+		*rc = hb_config_int(cfg, key, min, max, &v, err);
+	return v;
+}
+
+int hb_publisher_check(const hb_config *cfg, hb_error *err)
+{
+	int rc = 0;
+
+	cfg_int(cfg, "JOURNAL_RETENTION", 1, INT64_MAX / 2, err, &rc);
+	cfg_int(cfg, "HWM", 0, INT32_MAX, err, &rc);
+	cfg_int(cfg, "MAX_MESSAGE_SIZE", 1024, 256 << 20, err, &rc);
+	cfg_int(cfg, "DEBUG_LEVEL", 0, 3, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (hb_config_str(cfg, "JOURNAL") == NULL || hb_config_str(cfg, "JOURNAL")[0] == '\0')
+		return hb_error_set(err, -HB_EINVAL, "JOURNAL must name a file");
+	if (hb_config_str(cfg, "PUBLISHER_ENDPOINT") == NULL || hb_config_str(cfg, "PUBLISHER_ENDPOINT")[0] == '\0')
+		return hb_error_set(err, -HB_EINVAL, "PUBLISHER_ENDPOINT must be set");
+	if (hb_config_count(cfg, "COMMAND_ENDPOINT") == 0)
+		return hb_error_set(err, -HB_EINVAL, "COMMAND_ENDPOINT must be set");
+	return 0;
+}
+
+static void publisher_close(struct publisher *p)
+{
+	int linger = 1000;
+
+	for (size_t i = 0; i < p->ncmd; i++)
+		zmq_close(p->cmd[i]);
+	free(p->cmd);
+	if (p->pub != NULL) {
+		zmq_setsockopt(p->pub, ZMQ_LINGER, &linger, sizeof(linger));
+		zmq_close(p->pub);
+	}
+	if (p->ctx != NULL)
+		zmq_ctx_term(p->ctx);
+	hb_journal_close(p->journal);
+	hb_schema_free(p->schema);
+}
+
+static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *err)
+{
+	int rc = 0, hwm, zero = 0;
+	int64_t retention, max_msg, guard;
+
+	retention = cfg_int(cfg, "JOURNAL_RETENTION", 1, INT64_MAX / 2, err, &rc);
+	hwm = (int)cfg_int(cfg, "HWM", 0, INT32_MAX, err, &rc);
+	max_msg = cfg_int(cfg, "MAX_MESSAGE_SIZE", 1024, 256 << 20, err, &rc);
+	if (rc < 0)
+		return rc;
+	p->max_message = (size_t)max_msg;
+	/* Frames up to twice the base64 size of the limit get a clear ERROR;
+	 * libzmq drops a peer that sends anything larger still. */
+	guard = (max_msg + 2) / 3 * 4 * 2 + 65536;
+	rc = hb_schema_load("hook_message.xsd", &p->schema, err);
+	if (rc == 0)
+		rc = hb_journal_open(hb_config_str(cfg, "JOURNAL"), retention, &p->journal, err);
+	if (rc < 0)
+		return rc;
+	p->ctx = zmq_ctx_new();
+	p->pub = p->ctx ? zmq_socket(p->ctx, ZMQ_PUB) : NULL;
+	if (p->pub == NULL)
+		return hb_error_set(err, -HB_EIO, "cannot create sockets: %s", zmq_strerror(errno));
+	zmq_setsockopt(p->pub, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(p->pub, ZMQ_LINGER, &zero, sizeof(zero));
+	rc = hb_zmq_bind(p->pub, hb_config_str(cfg, "PUBLISHER_ENDPOINT"), err);
+	if (rc < 0)
+		return hb_error_prefix(err, "PUBLISHER_ENDPOINT");
+	p->ncmd = hb_config_count(cfg, "COMMAND_ENDPOINT");
+	p->cmd = calloc(p->ncmd, sizeof(*p->cmd));
+	if (p->cmd == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < p->ncmd; i++) {
+		const char *ep = hb_config_nth(cfg, "COMMAND_ENDPOINT", i);
+		p->cmd[i] = zmq_socket(p->ctx, ZMQ_ROUTER);
+		if (p->cmd[i] == NULL)
+			return hb_error_set(err, -HB_EIO, "cannot create sockets: %s", zmq_strerror(errno));
+		zmq_setsockopt(p->cmd[i], ZMQ_MAXMSGSIZE, &guard, sizeof(guard));
+		zmq_setsockopt(p->cmd[i], ZMQ_LINGER, &zero, sizeof(zero));
+		rc = hb_zmq_bind(p->cmd[i], ep, err);
+		if (rc < 0)
+			return hb_error_prefix(err, "COMMAND_ENDPOINT");
+	}
+	return 0;
+}
+
+int hb_publisher_run(const hb_config *cfg, hb_error *err)
+{
+	struct publisher *p = calloc(1, sizeof(*p));
+	zmq_pollitem_t *items = NULL;
+	int rc;
+
+	if (p == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	rc = publisher_open(p, cfg, err);
+	if (rc == 0 && (items = calloc(p->ncmd, sizeof(*items))) == NULL)
+		rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < p->ncmd; i++)
+		items[i] = (zmq_pollitem_t){ .socket = p->cmd[i], .events = ZMQ_POLLIN };
+	hb_log(HB_LOG_INFO, "serving: publisher %s, %zu command endpoint(s), journal %s at seq %" PRIu64,
+	       hb_config_str(cfg, "PUBLISHER_ENDPOINT"), p->ncmd, hb_config_str(cfg, "JOURNAL"),
+	       hb_journal_last_seq(p->journal));
+	if (hb_config_str(cfg, "METRICS_LISTEN")[0] != '\0')
+		hb_log(HB_LOG_WARN, "METRICS_LISTEN is set but this build serves no metrics endpoint");
+	while (!hb_sig_term) {
+		if (hb_sig_hup) {
+			hb_error e = { 0 };
+			hb_sig_hup = 0;
+			if (hb_log_reopen(&e) < 0)
+				hb_log(HB_LOG_ERROR, "%s", e.msg);
+		}
+		rc = zmq_poll(items, (int)p->ncmd, 1000);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = hb_error_set(err, -HB_EIO, "poll failed: %s", zmq_strerror(errno));
+			goto out;
+		}
+		/* Take what has arrived on every endpoint (up to a batch), so one
+		 * commit covers all of it. */
+		for (bool took = true; took && p->nbatch < BATCH_MAX;) {
+			took = false;
+			for (size_t i = 0; i < p->ncmd && p->nbatch < BATCH_MAX; i++)
+				took |= request_take(p, p->cmd[i]) > 0;
+		}
+		batch_journal(p);
+		batch_answer(p);
+	}
+	rc = 0;
+	hb_log(HB_LOG_INFO, "stopping at seq %" PRIu64 " (%" PRIu64 " accepted, %" PRIu64 " refused)",
+	       hb_journal_last_seq(p->journal), p->accepted, p->rejected);
+out:
+	free(items);
+	publisher_close(p);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,823 @@
+/* test_hookdef.c -- proves hook templates are checked by every rule of DESIGN section 4 and give exact, separator-closed triggers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hookdef.h"
+
+/* A small resources.conf: VM with OpenNebula's shortcuts, HOST without
+ * shortcuts or LCM states, and an operator's object with a shortcut but no
+ * LCM states. */
+static const char resources_text[] =
+	"RESOURCE = [ NAME = VM,\n"
+	"  STATES = \"INIT PENDING HOLD ACTIVE STOPPED DONE POWEROFF\",\n"
+	"  LCM_STATES = \"LCM_INIT PROLOG BOOT RUNNING EPILOG UNKNOWN BOOT_UNKNOWN\",\n"
+	"  ON = \"PROLOG:ACTIVE/PROLOG RUNNING:ACTIVE/RUNNING SHUTDOWN:ACTIVE/EPILOG\n"
+	"        STOP:STOPPED/LCM_INIT DONE:DONE/LCM_INIT UNKNOWN:ACTIVE/UNKNOWN\" ]\n"
+	"RESOURCE = [ NAME = HOST, STATES = \"INIT MONITORING_MONITORED MONITORED ERROR DISABLED OFFLINE\" ]\n"
+	"RESOURCE = [ NAME = NET, ROOT = VNET, STATES = \"INIT READY LOCK_CREATE ERROR\" ]\n"
+	"RESOURCE = [ NAME = DISK, STATES = \"OK ERROR\", ON = \"BROKEN:ERROR\" ]\n";
+
+/* The OpenNebula documentation's API hook. */
+static const char api_example[] =
+	"NAME = hook-api\n"
+	"TYPE = api\n"
+	"COMMAND = \"log_new_user.rb\"\n"
+	"ARGUMENTS = $API\n"
+	"CALL = \"one.user.allocate\"\n"
+	"ARGUMENTS_STDIN = yes\n";
+
+/* The OpenNebula documentation's state hook. */
+static const char state_example[] =
+	"NAME = hook-vm\n"
+	"TYPE = state\n"
+	"COMMAND = vm-pending.rb\n"
+	"ARGUMENTS = \"$TEMPLATE pending\"\n"
+	"ON = CUSTOM\n"
+	"RESOURCE = VM\n"
+	"STATE = PENDING\n"
+	"LCM_STATE = LCM_INIT\n";
+
+static hb_resources *res;
+
+static int setup(void **state)
+{
+	hb_error err = { 0 };
+
+	(void)state;
+	if (hb_resources_parse(resources_text, strlen(resources_text), &res, &err) != 0) {
+		print_error("resources: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	hb_resources_free(res);
+	return 0;
+}
+
+static hb_template *parse(const char *text)
+{
+	hb_template *t = NULL;
+	hb_error err = { 0 };
+	int rc = hb_template_parse(text, strlen(text), &t, &err);
+
+	if (rc != 0)
+		print_error("template: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	return t;
+}
+
+/* Builds the definition of text, failing the test with the message when it
+ * is refused. */
+static hb_hookdef *ok(const char *text)
+{
+	hb_template *t = parse(text);
+	hb_hookdef *d = NULL;
+	hb_error err = { 0 };
+	int rc = hb_hookdef_new(t, res, &d, &err);
+
+	if (rc != 0)
+		print_error("unexpected error: %s\nfor:\n%s", err.msg, text);
+	assert_int_equal(rc, 0);
+	assert_non_null(d);
+	hb_template_free(t);
+	return d;
+}
+
+/* Asserts that msg is exactly want, or holds want when want starts with '~'. */
+static void assert_msg(const char *msg, const char *want)
+{
+	bool good = want[0] == '~' ? strstr(msg, want + 1) != NULL : strcmp(msg, want) == 0;
+
+	if (!good)
+		print_error("message '%s'\n   wanted '%s'\n", msg, want);
+	assert_true(good);
+}
+
+/* Asserts that text is refused with -HB_EINVAL and the message want. */
+static void refuse(const char *text, const char *want)
+{
+	hb_template *t = parse(text);
+	hb_hookdef *d = (hb_hookdef *)&d;
+	hb_error err = { 0 };
+	int rc = hb_hookdef_new(t, res, &d, &err);
+
+	if (rc != -HB_EINVAL)
+		print_error("accepted or wrong code %d:\n%s", rc, text);
+	assert_int_equal(rc, -HB_EINVAL);
+	assert_int_equal(err.code, -HB_EINVAL);
+	assert_ptr_equal(d, (hb_hookdef *)&d);
+	assert_msg(err.msg, want);
+	hb_template_free(t);
+}
+
+/* A minimal valid api hook with extra attributes appended. */
+static char *api_hook(const char *extra)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s, "NAME = h\nTYPE = api\nCOMMAND = x.rb\nCALL = one.vm.allocate\n%s", extra) > 0);
+	return s;
+}
+
+static void ok_api(const char *extra)
+{
+	char *s = api_hook(extra);
+
+	hb_hookdef_free(ok(s));
+	free(s);
+}
+
+static void refuse_api(const char *extra, const char *want)
+{
+	char *s = api_hook(extra);
+
+	refuse(s, want);
+	free(s);
+}
+
+/* A state hook on resource with lines appended. */
+static char *state_hook(const char *resource, const char *extra)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s, "NAME = h\nTYPE = state\nCOMMAND = x.rb\nRESOURCE = %s\n%s", resource, extra) > 0);
+	return s;
+}
+
+/* Asserts that a state hook on resource with extra lines has prefix. */
+static void state_prefix(const char *resource, const char *extra, const char *prefix)
+{
+	char *s = state_hook(resource, extra);
+	hb_hookdef *d = ok(s);
+
+	assert_string_equal(hb_hookdef_prefix(d), prefix);
+	hb_hookdef_free(d);
+	free(s);
+}
+
+static void refuse_state(const char *resource, const char *extra, const char *want)
+{
+	char *s = state_hook(resource, extra);
+
+	refuse(s, want);
+	free(s);
+}
+
+static bool matches(const hb_hookdef *d, const char *key)
+{
+	return hb_hookdef_matches(d, key, strlen(key));
+}
+
+/* Whether the stored template holds attribute name (any kind). */
+static bool has(const hb_hookdef *d, const char *name)
+{
+	return hb_template_find(d->tmpl, name) != NULL;
+}
+
+static void test_api_example(void **state)
+{
+	hb_hookdef *d = ok(api_example);
+	char *text;
+
+	(void)state;
+	assert_string_equal(d->name, "hook-api");
+	assert_int_equal(d->type, HB_HOOK_API);
+	assert_string_equal(hb_hook_type_str(d->type), "api");
+	assert_string_equal(d->command, "log_new_user.rb");
+	assert_string_equal(d->arguments, "$API");
+	assert_true(d->arguments_stdin);
+	assert_false(d->remote);
+	assert_int_equal(d->timeout, -1);
+	assert_int_equal(d->log_retention, -1);
+	assert_string_equal(d->call, "one.user.allocate");
+	assert_null(d->resource);
+	assert_null(d->state);
+	assert_null(d->lcm_state);
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT API one.user.allocate ");
+	assert_true(matches(d, "EVENT API one.user.allocate 1"));
+	assert_true(matches(d, "EVENT API one.user.allocate 0"));
+	assert_false(matches(d, "EVENT API one.user.allocate 2"));
+	assert_false(matches(d, "EVENT API one.user.allocate 10"));
+	assert_false(matches(d, "EVENT API one.user.allocate "));
+	assert_false(matches(d, "EVENT API one.user.allocate"));
+	assert_false(matches(d, "EVENT API one.user.allocate 1 "));
+	assert_false(matches(d, "EVENT API one.user.allocat 1"));
+	/* The length is what counts, not a NUL. */
+	assert_true(hb_hookdef_matches(d, "EVENT API one.user.allocate 1xyz", 29));
+	assert_false(hb_hookdef_matches(d, "EVENT API one.user.allocate 1xyz", 30));
+
+	/* NAME and TYPE are taken out of the stored template, the rest is kept as written. */
+	text = hb_hookdef_template_str(d);
+	assert_non_null(text);
+	assert_string_equal(text, "COMMAND=log_new_user.rb\nARGUMENTS=$API\nCALL=one.user.allocate\nARGUMENTS_STDIN=yes\n");
+	free(text);
+	hb_hookdef_free(d);
+}
+
+static void test_state_example(void **state)
+{
+	hb_hookdef *d = ok(state_example);
+	char *text;
+
+	(void)state;
+	assert_string_equal(d->name, "hook-vm");
+	assert_int_equal(d->type, HB_HOOK_STATE);
+	assert_string_equal(hb_hook_type_str(d->type), "state");
+	assert_string_equal(d->command, "vm-pending.rb");
+	assert_string_equal(d->arguments, "$TEMPLATE pending");
+	assert_false(d->arguments_stdin);
+	assert_null(d->call);
+	assert_string_equal(d->resource, "VM");
+	assert_string_equal(d->state, "PENDING");
+	assert_string_equal(d->lcm_state, "LCM_INIT");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/PENDING/LCM_INIT/");
+	assert_true(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/0 "));
+	assert_true(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/12345 "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/0"));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/ "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/1/2 "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/1 2 "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/1  "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/1\t "));
+	assert_false(matches(d, "EVENT VM 0/PENDING/LCM_INIT "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT"));
+	assert_false(matches(d, ""));
+
+	/* ON is removed; STATE and LCM_STATE stay. */
+	assert_false(has(d, "ON"));
+	assert_false(has(d, "NAME"));
+	assert_false(has(d, "TYPE"));
+	text = hb_hookdef_template_str(d);
+	assert_string_equal(text, "COMMAND=vm-pending.rb\nARGUMENTS=\"$TEMPLATE pending\"\n"
+			    "RESOURCE=VM\nSTATE=PENDING\nLCM_STATE=LCM_INIT\n");
+	free(text);
+	hb_hookdef_free(d);
+}
+
+/* HOST has no LCM states and no shortcuts: ON = CUSTOM or no ON, STATE alone. */
+static void test_host_hooks(void **state)
+{
+	hb_hookdef *d;
+
+	(void)state;
+	d = ok("NAME = host-error\nTYPE = state\nCOMMAND = ft/host_error.rb\nARGUMENTS = \"$TEMPLATE -m -p 5\"\n"
+	       "ON = CUSTOM\nRESOURCE = HOST\nSTATE = ERROR\nREMOTE = no\n");
+	assert_string_equal(d->resource, "HOST");
+	assert_string_equal(d->state, "ERROR");
+	assert_string_equal(d->lcm_state, "");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE HOST/ERROR//");
+	assert_true(matches(d, "EVENT STATE HOST/ERROR//5 "));
+	assert_false(matches(d, "EVENT STATE HOST/ERROR//5"));
+	assert_false(matches(d, "EVENT STATE HOST/ERROR/X/5 "));
+	assert_false(has(d, "ON"));
+	assert_false(has(d, "LCM_STATE"));
+	hb_hookdef_free(d);
+
+	state_prefix("HOST", "STATE = ERROR\n", "EVENT STATE HOST/ERROR//");
+	state_prefix("host", "STATE = DISABLED\nLCM_STATE =\n", "EVENT STATE HOST/DISABLED//");
+	state_prefix("Net", "STATE = READY\nLCM_STATE = \"\"\n", "EVENT STATE NET/READY//");
+	refuse_state("HOST", "STATE = ERROR\nLCM_STATE = RUNNING\n",
+		     "LCM_STATE: HOST has no LCM states (leave LCM_STATE out) (line 6)");
+	refuse_state("HOST", "ON = ERROR\n", "ON: 'ERROR' is not a shortcut of HOST (valid: CUSTOM) (line 5)");
+	refuse_state("HOST", "STATE = error\n", "STATE: 'error' is not a state of HOST (line 5)");
+}
+
+static void test_on_shortcuts(void **state)
+{
+	hb_hookdef *d;
+	char *text;
+
+	(void)state;
+	d = ok("NAME = running\nTYPE = State\nCOMMAND = /usr/bin/logger\nRESOURCE = vm\nON = running\n");
+	assert_string_equal(d->resource, "VM");
+	assert_string_equal(d->state, "ACTIVE");
+	assert_string_equal(d->lcm_state, "RUNNING");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/ACTIVE/RUNNING/");
+	text = hb_hookdef_template_str(d);
+	assert_string_equal(text, "COMMAND=/usr/bin/logger\nRESOURCE=VM\nSTATE=ACTIVE\nLCM_STATE=RUNNING\n");
+	free(text);
+	hb_hookdef_free(d);
+
+	state_prefix("VM", "ON = PROLOG\n", "EVENT STATE VM/ACTIVE/PROLOG/");
+	state_prefix("VM", "ON = shutdown\n", "EVENT STATE VM/ACTIVE/EPILOG/");
+	state_prefix("VM", "ON = STOP\n", "EVENT STATE VM/STOPPED/LCM_INIT/");
+	state_prefix("VM", "ON = DONE\n", "EVENT STATE VM/DONE/LCM_INIT/");
+	state_prefix("VM", "ON = Unknown\n", "EVENT STATE VM/ACTIVE/UNKNOWN/");
+	/* STATE and LCM_STATE may repeat what the shortcut sets. */
+	state_prefix("VM", "STATE = ACTIVE\nON = PROLOG\nLCM_STATE = PROLOG\n", "EVENT STATE VM/ACTIVE/PROLOG/");
+	/* An empty ON means no shortcut, as a missing one. */
+	state_prefix("VM", "ON =\nSTATE = HOLD\nLCM_STATE = LCM_INIT\n", "EVENT STATE VM/HOLD/LCM_INIT/");
+	/* A shortcut of an object without LCM states sets no LCM_STATE. */
+	d = ok("NAME = d\nTYPE = state\nCOMMAND = x\nRESOURCE = DISK\nON = broken\nLCM_STATE =\n");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE DISK/ERROR//");
+	assert_string_equal(d->lcm_state, "");
+	assert_false(has(d, "LCM_STATE"));
+	assert_false(has(d, "ON"));
+	assert_string_equal(hb_template_get(d->tmpl, "STATE"), "ERROR");
+	hb_hookdef_free(d);
+
+	refuse_state("VM", "ON = RUNNIN\n",
+		     "ON: 'RUNNIN' is not a shortcut of VM (valid: CUSTOM PROLOG RUNNING SHUTDOWN STOP DONE UNKNOWN) (line 5)");
+	refuse_state("VM", "ON = RUNNING\nSTATE = PENDING\n",
+		     "STATE: 'PENDING' contradicts ON = RUNNING, which sets STATE = 'ACTIVE' (line 6)");
+	refuse_state("VM", "LCM_STATE = BOOT\nON = RUNNING\n",
+		     "LCM_STATE: 'BOOT' contradicts ON = RUNNING, which sets LCM_STATE = 'RUNNING' (line 5)");
+	refuse_state("VM", "ON = RUNNING\nLCM_STATE =\n", "~LCM_STATE: '' contradicts ON = RUNNING");
+	refuse_state("DISK", "ON = BROKEN\nLCM_STATE = X\n", "~LCM_STATE: 'X' contradicts ON = BROKEN, which sets LCM_STATE = ''");
+}
+
+/* Each prefix is closed by its separator, so no trigger matches a longer name. */
+static void test_separators(void **state)
+{
+	hb_hookdef *update, *boot;
+
+	(void)state;
+	update = ok("NAME = u\nTYPE = api\nCOMMAND = u.sh\nCALL = one.vm.update\n");
+	assert_string_equal(hb_hookdef_prefix(update), "EVENT API one.vm.update ");
+	assert_true(matches(update, "EVENT API one.vm.update 1"));
+	assert_false(matches(update, "EVENT API one.vm.updateconf 1"));
+	assert_false(matches(update, "EVENT API one.vm.updateconf 0"));
+	assert_false(matches(update, "EVENT API one.vm.updat 1"));
+	assert_false(strncmp("EVENT API one.vm.updateconf 1", hb_hookdef_prefix(update),
+			     strlen(hb_hookdef_prefix(update))) == 0);
+
+	boot = ok("NAME = b\nTYPE = state\nCOMMAND = b.sh\nRESOURCE = VM\nSTATE = ACTIVE\nLCM_STATE = BOOT\n");
+	assert_string_equal(hb_hookdef_prefix(boot), "EVENT STATE VM/ACTIVE/BOOT/");
+	assert_true(matches(boot, "EVENT STATE VM/ACTIVE/BOOT/3 "));
+	assert_false(matches(boot, "EVENT STATE VM/ACTIVE/BOOT_UNKNOWN/3 "));
+	assert_false(strncmp("EVENT STATE VM/ACTIVE/BOOT_UNKNOWN/3 ", hb_hookdef_prefix(boot),
+			     strlen(hb_hookdef_prefix(boot))) == 0);
+	hb_hookdef_free(update);
+	hb_hookdef_free(boot);
+}
+
+static void test_name(void **state)
+{
+	char name[3 * HB_HOOK_NAME_MAX + 8], text[512];
+	hb_error err = { 0 };
+	const char *bad = "&|:\\\";/'#{}$<>";
+
+	(void)state;
+	refuse("TYPE = api\nCOMMAND = x\nCALL = c\n", "NAME is required");
+	refuse("NAME =\nTYPE = api\nCOMMAND = x\nCALL = c\n", "NAME cannot be empty (line 1)");
+	ok_api("");
+	hb_hookdef_free(ok("NAME = \"with blanks, commas = and [brackets]\"\nTYPE = api\nCOMMAND = x\nCALL = c\n"));
+
+	memset(name, 'n', HB_HOOK_NAME_MAX);
+	name[HB_HOOK_NAME_MAX] = '\0';
+	assert_int_equal(hb_hookdef_check_name(name, &err), 0);
+	snprintf(text, sizeof(text), "NAME = %s\nTYPE = api\nCOMMAND = x\nCALL = c\n", name);
+	hb_hookdef_free(ok(text));
+	strcat(name, "n");
+	snprintf(text, sizeof(text), "NAME = %s\nTYPE = api\nCOMMAND = x\nCALL = c\n", name);
+	refuse(text, "NAME is longer than 128 characters (line 1)");
+	assert_int_equal(hb_hookdef_check_name(name, &err), -HB_EINVAL);
+	assert_string_equal(err.msg, "NAME is longer than 128 characters");
+	/* Characters, not bytes: 128 two-byte characters fit. */
+	name[0] = '\0';
+	for (int i = 0; i < HB_HOOK_NAME_MAX; i++)
+		strcat(name, "\xc3\xa9");
+	assert_int_equal(hb_hookdef_check_name(name, &err), 0);
+	strcat(name, "\xc3\xa9");
+	assert_int_equal(hb_hookdef_check_name(name, &err), -HB_EINVAL);
+
+	for (const char *c = bad; *c != '\0'; c++) {
+		char want[128];
+
+		snprintf(name, sizeof(name), "a%cb", *c);
+		assert_int_equal(hb_hookdef_check_name(name, &err), -HB_EINVAL);
+		snprintf(want, sizeof(want), "NAME holds '%c'; a name may not contain any of &|:\\\";/'#{}$<>", *c);
+		assert_string_equal(err.msg, want);
+	}
+	refuse("NAME = \"a\\\"b\"\nTYPE = api\nCOMMAND = x\nCALL = c\n", "~NAME holds '\"'");
+	refuse("NAME = \"two\nlines\"\nTYPE = api\nCOMMAND = x\nCALL = c\n", "NAME holds a control character (line 1)");
+	refuse("NAME = \"tab\there\"\nTYPE = api\nCOMMAND = x\nCALL = c\n", "NAME holds a control character (line 1)");
+	assert_int_equal(hb_hookdef_check_name("del\x7f", &err), -HB_EINVAL);
+	assert_int_equal(hb_hookdef_check_name("", &err), -HB_EINVAL);
+	assert_int_equal(hb_hookdef_check_name(NULL, &err), -HB_EINVAL);
+	assert_int_equal(hb_hookdef_check_name("hook-1.ok_name", &err), 0);
+}
+
+static void test_type(void **state)
+{
+	hb_hookdef *d;
+
+	(void)state;
+	refuse("NAME = h\nCOMMAND = x\nCALL = c\n", "TYPE is required (api or state)");
+	refuse("NAME = h\nTYPE = hook\nCOMMAND = x\nCALL = c\n", "TYPE: 'hook' is not api or state (line 2)");
+	refuse("NAME = h\nTYPE =\nCOMMAND = x\nCALL = c\n", "TYPE: '' is not api or state (line 2)");
+	d = ok("NAME = h\nTYPE = API\nCOMMAND = x\nCALL = c\n");
+	assert_int_equal(d->type, HB_HOOK_API);
+	hb_hookdef_free(d);
+	d = ok("NAME = h\ntype = sTaTe\nCOMMAND = x\nRESOURCE = HOST\nSTATE = ERROR\n");
+	assert_int_equal(d->type, HB_HOOK_STATE);
+	hb_hookdef_free(d);
+}
+
+static void test_command(void **state)
+{
+	(void)state;
+	refuse("NAME = h\nTYPE = api\nCALL = c\n", "COMMAND is required");
+	refuse_api("COMMAND = \"\"\n", "~COMMAND is given more than once");
+	refuse("NAME = h\nTYPE = api\nCALL = c\nCOMMAND =\n", "COMMAND cannot be empty (line 4)");
+	refuse("NAME = h\nTYPE = api\nCALL = c\nCOMMAND = \"a\nb\"\n", "COMMAND: holds a control character (line 4)");
+	for (const char *const *c = (const char *const[]){ "..", "../x.rb", "a/../b", "a/..", "sub/../../etc/x",
+							  "a//../b", "./..", NULL };
+	     *c != NULL; c++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "NAME = h\nTYPE = api\nCALL = c\nCOMMAND = %s\n", *c);
+		refuse(text, "COMMAND: a relative path may not have a '..' component (it is under the hook directory) (line 4)");
+	}
+	for (const char *const *c = (const char *const[]){ "x.rb", "ft/host_error.rb", "./x.rb", "a..b/c", "..a/b.",
+							  "a/...", "/usr/bin/logger", "/opt/../bin/x", NULL };
+	     *c != NULL; c++) {
+		char text[128];
+		hb_hookdef *d;
+
+		snprintf(text, sizeof(text), "NAME = h\nTYPE = api\nCALL = c\nCOMMAND = %s\n", *c);
+		d = ok(text);
+		assert_string_equal(d->command, *c);
+		hb_hookdef_free(d);
+	}
+}
+
+static void test_options(void **state)
+{
+	char *s = api_hook("ARGUMENTS_STDIN = True\nREMOTE = YES\nTIMEOUT = 30\nLOG_RETENTION = 0\n");
+	hb_hookdef *d = ok(s);
+
+	(void)state;
+	free(s);
+	assert_null(d->arguments);
+	assert_true(d->arguments_stdin);
+	assert_true(d->remote);
+	assert_int_equal(d->timeout, 30);
+	assert_int_equal(d->log_retention, 0);
+	hb_hookdef_free(d);
+	s = api_hook("ARGUMENTS_STDIN = no\nREMOTE = False\nTIMEOUT = 0\nLOG_RETENTION = 2147483647\nARGUMENTS =\n");
+	d = ok(s);
+	free(s);
+	assert_string_equal(d->arguments, "");
+	assert_false(d->arguments_stdin);
+	assert_false(d->remote);
+	assert_int_equal(d->timeout, 0);
+	assert_int_equal(d->log_retention, 2147483647L);
+	hb_hookdef_free(d);
+
+	refuse_api("ARGUMENTS_STDIN = maybe\n", "ARGUMENTS_STDIN: 'maybe' is not yes or no (line 5)");
+	refuse_api("ARGUMENTS_STDIN =\n", "ARGUMENTS_STDIN: '' is not yes or no (line 5)");
+	refuse_api("REMOTE = 1\n", "REMOTE: '1' is not yes or no (line 5)");
+	refuse_api("TIMEOUT = -1\n", "TIMEOUT: '-1' is not a whole number of seconds >= 0 (line 5)");
+	refuse_api("TIMEOUT = 1.5\n", "TIMEOUT: '1.5' is not a whole number of seconds >= 0 (line 5)");
+	refuse_api("TIMEOUT = \" 3\"\n", "TIMEOUT: ' 3' is not a whole number of seconds >= 0 (line 5)");
+	refuse_api("TIMEOUT =\n", "TIMEOUT: '' is not a whole number of seconds >= 0 (line 5)");
+	refuse_api("TIMEOUT = 10s\n", "~TIMEOUT: '10s' is not a whole number");
+	refuse_api("TIMEOUT = 2147483648\n", "TIMEOUT: '2147483648' is larger than 2147483647 (line 5)");
+	refuse_api("LOG_RETENTION = 99999999999999999999999\n", "~LOG_RETENTION: '99999999999999999999999' is larger than");
+	refuse_api("LOG_RETENTION = +5\n", "LOG_RETENTION: '+5' is not a whole number of records >= 0 (line 5)");
+	refuse_api("\nARGUMENTS = \"a \\\"b\"\n", "ARGUMENTS: unterminated quote opened at character 3 (line 6)");
+	ok_api("ARGUMENTS = \"a \\\"b c\\\" $API\"\n");
+}
+
+static void test_api_rules(void **state)
+{
+	(void)state;
+	refuse("NAME = h\nTYPE = api\nCOMMAND = x\n", "CALL is required for an api hook");
+	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL =\n", "CALL cannot be empty (line 4)");
+	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = \"one.vm allocate\"\n",
+	       "CALL: 'one.vm allocate' is not an API call (no blanks, '/' or control characters) (line 4)");
+	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = one/vm\n", "~CALL: 'one/vm' is not an API call");
+	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = \"one.vm\tx\"\n", "~CALL: 'one.vm?x' is not an API call");
+	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = one.vm.*\n",
+	       "CALL: wildcards are not supported by this version of hem (line 4)");
+	refuse_api("RESOURCE = VM\n", "RESOURCE is not allowed in an api hook (line 5)");
+	refuse_api("STATE = ACTIVE\n", "STATE is not allowed in an api hook (line 5)");
+	refuse_api("LCM_STATE =\n", "LCM_STATE is not allowed in an api hook (line 5)");
+	refuse_api("ON = CUSTOM\n", "ON is not allowed in an api hook (line 5)");
+}
+
+static void test_state_rules(void **state)
+{
+	(void)state;
+	refuse("NAME = h\nTYPE = state\nCOMMAND = x\nSTATE = ACTIVE\n", "RESOURCE is required for a state hook");
+	refuse_state("VMS", "STATE = ACTIVE\n", "RESOURCE: 'VMS' is not a known object (known: VM HOST NET DISK) (line 4)");
+	refuse_state("\"\"", "STATE = ACTIVE\n", "RESOURCE: '' is not a known object (known: VM HOST NET DISK) (line 4)");
+	refuse_state("VM", "LCM_STATE = RUNNING\n",
+		     "STATE is required for a state hook without an ON shortcut (RESOURCE = VM)");
+	refuse_state("VM", "ON = custom\nLCM_STATE = RUNNING\n",
+		     "STATE is required for a state hook without an ON shortcut (RESOURCE = VM)");
+	refuse("NAME = h\nTYPE = state\nSTATE = PENDIN\nCOMMAND = x\nRESOURCE = VM\nLCM_STATE = LCM_INIT\n",
+	       "STATE: 'PENDIN' is not a state of VM (line 3)");
+	refuse_state("VM", "STATE = pending\nLCM_STATE = LCM_INIT\n", "STATE: 'pending' is not a state of VM (line 5)");
+	refuse_state("VM", "STATE = *\nLCM_STATE = *\n", "STATE: wildcards are not supported by this version of hem (line 5)");
+	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = *\n", "LCM_STATE: wildcards are not supported by this version of hem (line 6)");
+	refuse_state("VM", "STATE = ACTIVE\n", "LCM_STATE is required for a VM hook without an ON shortcut");
+	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE =\n", "LCM_STATE is required for a VM hook without an ON shortcut (line 6)");
+	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = BOOTING\n", "LCM_STATE: 'BOOTING' is not an LCM state of VM (line 6)");
+	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = RUNNING\nCALL = one.vm.deploy\n",
+		     "CALL is not allowed in a state hook (line 7)");
+	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = PENDING\n", "LCM_STATE: 'PENDING' is not an LCM state of VM (line 6)");
+}
+
+/* Without resources an api hook is fine and a state hook names no object. */
+static void test_no_resources(void **state)
+{
+	hb_template *t = parse(api_example);
+	hb_hookdef *d = NULL;
+	hb_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(hb_hookdef_new(t, NULL, &d, &err), 0);
+	hb_hookdef_free(d);
+	hb_template_free(t);
+	t = parse(state_example);
+	assert_int_equal(hb_hookdef_new(t, NULL, &d, &err), -HB_EINVAL);
+	assert_string_equal(err.msg, "RESOURCE: 'VM' is not a known object (known: none) (line 6)");
+	hb_template_free(t);
+}
+
+/* Every attribute hem reads is single and given once; later extensions are refused; the rest is kept. */
+static void test_structure(void **state)
+{
+	static const char *const later[] = { "FILTER", "RETRIES", "RETRY_DELAY", "RETRY_ON", "CONCURRENCY",
+					     "CONCURRENCY_POLICY", "BLOCKING" };
+	static const char *const known[] = { "NAME", "TYPE", "COMMAND", "ARGUMENTS", "ARGUMENTS_STDIN", "TIMEOUT",
+					     "REMOTE", "LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON" };
+	hb_hookdef *d;
+	char *text;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		char extra[64], want[128];
+
+		snprintf(extra, sizeof(extra), "%s = 1\n", later[i]);
+		snprintf(want, sizeof(want), "%s is not supported by this version of hem (line 5)", later[i]);
+		refuse_api(extra, want);
+		snprintf(extra, sizeof(extra), "%s = [ A = 1 ]\n", later[i]);
+		refuse_api(extra, want);
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		char *s, want[128];
+
+		/* Given twice, even with the same value. */
+		assert_true(asprintf(&s, "%s = v\n%s\n%s = v\n", known[i], state_example, known[i]) > 0);
+		snprintf(want, sizeof(want), "~%s is given more than once (lines 1 and ", known[i]);
+		refuse(s, want);
+		free(s);
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		char *s, want[128];
+
+		assert_true(asprintf(&s, "\n%s = [ X = 1 ]\n%s", known[i], state_example) > 0);
+		snprintf(want, sizeof(want), "%s must be a single value, not a vector (line 2)", known[i]);
+		refuse(s, want);
+		free(s);
+	}
+	/* The first problem in template order is the one reported. */
+	refuse("NAME = h\nCOMMAND = a\nBLOCKING = yes\nCOMMAND = b\n", "BLOCKING is not supported by this version of hem (line 3)");
+
+	/* Attributes hem does not know are kept as written, vectors and repeats too. */
+	d = ok("NAME = h\nDESCRIPTION = \"Logs, new users\"\nTYPE = api\nCOMMAND = x\nCALL = one.user.allocate\n"
+	       "MY = [ A = 1, B = \"two words\" ]\nTAG = a\ntag = b\n");
+	text = hb_hookdef_template_str(d);
+	assert_string_equal(text, "DESCRIPTION=\"Logs, new users\"\nCOMMAND=x\nCALL=one.user.allocate\n"
+			    "MY=[\n  A=1,\n  B=\"two words\" ]\nTAG=a\nTAG=b\n");
+	free(text);
+	hb_hookdef_free(d);
+}
+
+/* What hem stores reads back, with NAME and TYPE put back, to the same hook. */
+static void test_stored_template_reloads(void **state)
+{
+	const char *const examples[] = { api_example, state_example,
+					 "NAME = r\nTYPE = state\nCOMMAND = x\nRESOURCE = vm\nON = RUNNING\nX = \"a\\\"b\"\n" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		hb_hookdef *d = ok(examples[i]), *again = NULL;
+		char *text = hb_hookdef_template_str(d), *text2;
+		hb_template *t = parse(text);
+		hb_error err = { 0 };
+
+		assert_int_equal(hb_template_add(t, "NAME", d->name, &err), 0);
+		assert_int_equal(hb_template_add(t, "TYPE", hb_hook_type_str(d->type), &err), 0);
+		assert_int_equal(hb_hookdef_new(t, res, &again, &err), 0);
+		assert_string_equal(hb_hookdef_prefix(again), hb_hookdef_prefix(d));
+		assert_string_equal(again->name, d->name);
+		text2 = hb_hookdef_template_str(again);
+		assert_string_equal(text2, text);
+		free(text);
+		free(text2);
+		hb_template_free(t);
+		hb_hookdef_free(d);
+		hb_hookdef_free(again);
+	}
+}
+
+/* Runs update of old with changes text, failing the test on an error. */
+static hb_hookdef *update_ok(const hb_hookdef *old, const char *changes, bool append)
+{
+	hb_template *t = parse(changes);
+	hb_hookdef *d = NULL;
+	hb_error err = { 0 };
+	int rc = hb_hookdef_update(old, t, append, res, &d, &err);
+
+	if (rc != 0)
+		print_error("unexpected update error: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	hb_template_free(t);
+	return d;
+}
+
+static void update_refused(const hb_hookdef *old, const char *changes, bool append, const char *want)
+{
+	hb_template *t = parse(changes);
+	hb_hookdef *d = (hb_hookdef *)&d;
+	hb_error err = { 0 };
+
+	assert_int_equal(hb_hookdef_update(old, t, append, res, &d, &err), -HB_EINVAL);
+	assert_ptr_equal(d, (hb_hookdef *)&d);
+	assert_msg(err.msg, want);
+	hb_template_free(t);
+}
+
+static void test_update_replace(void **state)
+{
+	hb_hookdef *old = ok(state_example), *d;
+	char *text;
+
+	(void)state;
+	d = update_ok(old, "COMMAND = new.rb\nRESOURCE = VM\nON = RUNNING\nTIMEOUT = 5\n", false);
+	assert_string_equal(d->name, "hook-vm");
+	assert_int_equal(d->type, HB_HOOK_STATE);
+	assert_string_equal(d->command, "new.rb");
+	assert_null(d->arguments);
+	assert_int_equal(d->timeout, 5);
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/ACTIVE/RUNNING/");
+	text = hb_hookdef_template_str(d);
+	assert_string_equal(text, "COMMAND=new.rb\nRESOURCE=VM\nSTATE=ACTIVE\nLCM_STATE=RUNNING\nTIMEOUT=5\n");
+	free(text);
+	hb_hookdef_free(d);
+
+	/* NAME and TYPE may be repeated as they are (TYPE in any case). */
+	d = update_ok(old, "NAME = hook-vm\nTYPE = STATE\nCOMMAND = x\nRESOURCE = HOST\nSTATE = ERROR\n", false);
+	assert_string_equal(d->name, "hook-vm");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE HOST/ERROR//");
+	assert_false(has(d, "NAME"));
+	assert_false(has(d, "TYPE"));
+	hb_hookdef_free(d);
+
+	update_refused(old, "COMMAND = x\nNAME = other\nRESOURCE = HOST\nSTATE = ERROR\n", false,
+		       "NAME cannot be changed by update; use rename (line 2)");
+	update_refused(old, "NAME = Hook-vm\nCOMMAND = x\nRESOURCE = HOST\nSTATE = ERROR\n", false,
+		       "NAME cannot be changed by update; use rename (line 1)");
+	update_refused(old, "TYPE = api\nCOMMAND = x\nCALL = c\n", false,
+		       "TYPE cannot be changed by update; delete the hook and create it again (line 1)");
+	update_refused(old, "TYPE = [ A = state ]\nCOMMAND = x\n", false, "~TYPE cannot be changed by update");
+	/* The whole result is checked: what replace leaves out is missing. */
+	update_refused(old, "COMMAND = x\n", false, "RESOURCE is required for a state hook");
+	update_refused(old, "RESOURCE = VM\nSTATE = ACTIVE\nLCM_STATE = RUNNING\n", false, "COMMAND is required");
+	update_refused(old, "COMMAND = x\nRESOURCE = VM\nSTATE = PENDIN\nLCM_STATE = LCM_INIT\n", false,
+		       "STATE: 'PENDIN' is not a state of VM (line 3)");
+	update_refused(old, "COMMAND = x\nRESOURCE = VM\nON = RUNNING\nRETRIES = 3\n", false,
+		       "RETRIES is not supported by this version of hem (line 4)");
+
+	/* old is untouched by all of this. */
+	assert_string_equal(old->command, "vm-pending.rb");
+	assert_string_equal(hb_hookdef_prefix(old), "EVENT STATE VM/PENDING/LCM_INIT/");
+	hb_hookdef_free(old);
+}
+
+static void test_update_append(void **state)
+{
+	hb_hookdef *old = ok("NAME = hook-vm\nTYPE = state\nCOMMAND = vm-pending.rb\nARGUMENTS = \"$TEMPLATE pending\"\n"
+			     "RESOURCE = VM\nSTATE = PENDING\nLCM_STATE = LCM_INIT\nTAG = a\nTAG = b\nNOTE = keep\n");
+	hb_hookdef *d, *d2;
+	char *text;
+
+	(void)state;
+	d = update_ok(old, "COMMAND = other.rb\nTIMEOUT = 10\nTAG = c\n", true);
+	assert_string_equal(d->command, "other.rb");
+	assert_string_equal(d->arguments, "$TEMPLATE pending");
+	assert_int_equal(d->timeout, 10);
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/PENDING/LCM_INIT/");
+	text = hb_hookdef_template_str(d);
+	assert_string_equal(text, "ARGUMENTS=\"$TEMPLATE pending\"\nRESOURCE=VM\nSTATE=PENDING\nLCM_STATE=LCM_INIT\n"
+			    "NOTE=keep\nCOMMAND=other.rb\nTIMEOUT=10\nTAG=c\n");
+	free(text);
+
+	/* A new ON replaces the STATE and LCM_STATE the old trigger left. */
+	d2 = update_ok(d, "ON = running\n", true);
+	assert_string_equal(hb_hookdef_prefix(d2), "EVENT STATE VM/ACTIVE/RUNNING/");
+	assert_string_equal(d2->command, "other.rb");
+	assert_false(has(d2, "ON"));
+	hb_hookdef_free(d2);
+	d2 = update_ok(d, "LCM_STATE = BOOT\nSTATE = ACTIVE\n", true);
+	assert_string_equal(hb_hookdef_prefix(d2), "EVENT STATE VM/ACTIVE/BOOT/");
+	hb_hookdef_free(d2);
+	d2 = update_ok(d, "RESOURCE = host\nSTATE = ERROR\nLCM_STATE =\nNAME = hook-vm\n", true);
+	assert_string_equal(hb_hookdef_prefix(d2), "EVENT STATE HOST/ERROR//");
+	hb_hookdef_free(d2);
+
+	/* Errors name the lines of the changes; kept attributes carry none. */
+	update_refused(d, "\nSTATE = PENDIN\n", true, "STATE: 'PENDIN' is not a state of VM (line 2)");
+	update_refused(d, "RESOURCE = HOST\n", true, "STATE: 'PENDING' is not a state of HOST");
+	update_refused(d, "NAME = renamed\n", true, "NAME cannot be changed by update; use rename (line 1)");
+	update_refused(d, "TYPE = api\nCALL = c\n", true,
+		       "TYPE cannot be changed by update; delete the hook and create it again (line 1)");
+	update_refused(d, "CALL = c\n", true, "CALL is not allowed in a state hook (line 1)");
+	update_refused(d, "FILTER = \"/HOOK_MESSAGE\"\n", true, "FILTER is not supported by this version of hem (line 1)");
+	update_refused(d, "TIMEOUT = 1\nTIMEOUT = 2\n", true, "TIMEOUT is given more than once (lines 1 and 2)");
+	hb_hookdef_free(d);
+
+	/* Appending to an api hook. */
+	d = ok(api_example);
+	d2 = update_ok(d, "CALL = one.user.delete\nREMOTE = yes\n", true);
+	assert_string_equal(hb_hookdef_prefix(d2), "EVENT API one.user.delete ");
+	assert_true(d2->remote);
+	assert_true(d2->arguments_stdin);
+	assert_string_equal(d2->arguments, "$API");
+	hb_hookdef_free(d2);
+	update_refused(d, "ON = RUNNING\n", true, "ON is not allowed in an api hook (line 1)");
+	hb_hookdef_free(d);
+	hb_hookdef_free(old);
+}
+
+static void test_rename(void **state)
+{
+	hb_hookdef *old = ok(state_example), *d = NULL;
+	hb_error err = { 0 };
+	char *a, *b;
+
+	(void)state;
+	assert_int_equal(hb_hookdef_rename(old, "hook-vm-2", &d, &err), 0);
+	assert_string_equal(d->name, "hook-vm-2");
+	assert_string_equal(old->name, "hook-vm");
+	assert_string_equal(hb_hookdef_prefix(d), hb_hookdef_prefix(old));
+	assert_string_equal(d->command, old->command);
+	assert_string_equal(d->arguments, old->arguments);
+	assert_string_equal(d->lcm_state, "LCM_INIT");
+	assert_ptr_not_equal(d->tmpl, old->tmpl);
+	a = hb_hookdef_template_str(old);
+	b = hb_hookdef_template_str(d);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	hb_hookdef_free(d);
+
+	d = (hb_hookdef *)&d;
+	assert_int_equal(hb_hookdef_rename(old, "a/b", &d, &err), -HB_EINVAL);
+	assert_string_equal(err.msg, "NAME holds '/'; a name may not contain any of &|:\\\";/'#{}$<>");
+	assert_int_equal(hb_hookdef_rename(old, "", &d, &err), -HB_EINVAL);
+	assert_string_equal(err.msg, "NAME cannot be empty");
+	assert_ptr_equal(d, (hb_hookdef *)&d);
+
+	/* An api hook, whose arguments are not set. */
+	hb_hookdef_free(old);
+	old = ok("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = c\n");
+	assert_int_equal(hb_hookdef_rename(old, "h2", &d, &err), 0);
+	assert_null(d->arguments);
+	assert_null(d->state);
+	assert_string_equal(d->call, "c");
+	assert_true(matches(d, "EVENT API c 1"));
+	hb_hookdef_free(d);
+	hb_hookdef_free(old);
+	hb_hookdef_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api_example),
+		cmocka_unit_test(test_state_example),
+		cmocka_unit_test(test_host_hooks),
+		cmocka_unit_test(test_on_shortcuts),
+		cmocka_unit_test(test_separators),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_type),
+		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_api_rules),
+		cmocka_unit_test(test_state_rules),
+		cmocka_unit_test(test_no_resources),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_stored_template_reloads),
+		cmocka_unit_test(test_update_replace),
+		cmocka_unit_test(test_update_append),
+		cmocka_unit_test(test_rename),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -329,6 +329,9 @@ static void test_on_shortcuts(void **state)
 
 	refuse_state("VM", "ON = RUNNIN\n",
 		     "ON: 'RUNNIN' is not a shortcut of VM (valid: CUSTOM PROLOG RUNNING SHUTDOWN STOP DONE UNKNOWN) (line 5)");
+	refuse_state("VM", "ON = \"RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING\"\n",
+		     "ON: 'RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING RUNNING ...' is not a shortcut of VM "
+		     "(valid: CUSTOM PROLOG RUNNING SHUTDOWN STOP DONE UNKNOWN) (line 5)");
 	refuse_state("VM", "ON = RUNNING\nSTATE = PENDING\n",
 		     "STATE: 'PENDING' contradicts ON = RUNNING, which sets STATE = 'ACTIVE' (line 6)");
 	refuse_state("VM", "LCM_STATE = BOOT\nON = RUNNING\n",
@@ -529,6 +532,23 @@ static void test_state_rules(void **state)
 	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = RUNNING\nCALL = one.vm.deploy\n",
 		     "CALL is not allowed in a state hook (line 7)");
 	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = PENDING\n", "LCM_STATE: 'PENDING' is not an LCM state of VM (line 6)");
+
+	/* Long or odd values are cut and made printable in messages. */
+	{
+		char x[129], v[101], want[256];
+
+		memset(x, 'X', 128);
+		x[128] = '\0';
+		memset(v, 'v', 100);
+		v[100] = '\0';
+		snprintf(want, sizeof(want), "STATE: '%.64s...' is not a state of VM (line 5)", x);
+		refuse_state("VM", "STATE = XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+			     "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\nLCM_STATE = RUNNING\n",
+			     want);
+		snprintf(want, sizeof(want), "RESOURCE: '%.64s...' is not a known object (known: VM HOST NET DISK) (line 4)", v);
+		refuse_state(v, "STATE = A\n", want);
+	}
+	refuse_state("VM", "STATE = \"A\nB\"\nLCM_STATE = RUNNING\n", "STATE: 'A?B' is not a state of VM (line 5)");
 }
 
 /* Without resources an api hook is fine and a state hook names no object. */
@@ -667,7 +687,7 @@ static void test_update_replace(void **state)
 	assert_int_equal(d->timeout, 5);
 	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/ACTIVE/RUNNING/");
 	text = hb_hookdef_template_str(d);
-	assert_string_equal(text, "COMMAND=new.rb\nRESOURCE=VM\nSTATE=ACTIVE\nLCM_STATE=RUNNING\nTIMEOUT=5\n");
+	assert_string_equal(text, "COMMAND=new.rb\nRESOURCE=VM\nTIMEOUT=5\nSTATE=ACTIVE\nLCM_STATE=RUNNING\n");
 	free(text);
 	hb_hookdef_free(d);
 

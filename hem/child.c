@@ -1,0 +1,250 @@
+/* child.c -- posix_spawn of hooks in their own process group, with pipes, a pidfd and bounded capture. */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int hb_child_spawn(const char *path, char *const argv[], char *const envp[], const char *stdin_data,
+		   size_t stdin_len, size_t limit, hb_child *c, hb_error *err)
+{
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, in[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->pidfd = c->in_fd = c->out.fd = c->err.fd = -1;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    (stdin_data != NULL && pipe2(in, O_CLOEXEC) < 0)) {
+		rc = hb_error_set(err, -HB_EIO, "cannot create pipes: %s", strerror(errno));
+		goto fail;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	if (stdin_data != NULL)
+		posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	sigemptyset(&none);
+	sigfillset(&defaults);
+	sigdelset(&defaults, SIGKILL);
+	sigdelset(&defaults, SIGSTOP);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&c->pid, path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		rc = hb_error_set(err, -HB_EIO, "cannot execute %s: %s", path, strerror(rc));
+		goto fail;
+	}
+	close_fd(&out[1]);
+	close_fd(&errp[1]);
+	close_fd(&in[0]);
+	c->pidfd = pidfd_open_(c->pid);
+	if (c->pidfd < 0) {
+		rc = hb_error_set(err, -HB_EIO, "pidfd_open: %s", strerror(errno));
+		kill(-c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		goto fail;
+	}
+	c->out.fd = out[0];
+	c->err.fd = errp[0];
+	c->out.limit = c->err.limit = limit;
+	fcntl(c->out.fd, F_SETFL, O_NONBLOCK);
+	fcntl(c->err.fd, F_SETFL, O_NONBLOCK);
+	if (stdin_data != NULL) {
+		c->in_data = malloc(stdin_len ? stdin_len : 1);
+		if (c->in_data == NULL) {
+			close_fd(&in[1]);
+		} else {
+			memcpy(c->in_data, stdin_data, stdin_len);
+			c->in_len = stdin_len;
+			c->in_fd = in[1];
+			fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
+			hb_child_write_stdin(c);
+		}
+	}
+	return 0;
+fail:
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&errp[0]);
+	close_fd(&errp[1]);
+	close_fd(&in[0]);
+	close_fd(&in[1]);
+	return rc;
+}
+
+void hb_capture_read(hb_capture *cap)
+{
+	char chunk[16384];
+
+	while (cap->fd >= 0) {
+		ssize_t n = read(cap->fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_fd(&cap->fd);
+			return;
+		}
+		size_t keep = cap->len < cap->limit ? cap->limit - cap->len : 0;
+		if (keep > (size_t)n)
+			keep = (size_t)n;
+		if (keep > 0) {
+			char *nb = realloc(cap->buf, cap->len + keep + 1);
+			if (nb == NULL) {
+				keep = 0;
+			} else {
+				cap->buf = nb;
+				memcpy(cap->buf + cap->len, chunk, keep);
+				cap->len += keep;
+				cap->buf[cap->len] = '\0';
+			}
+		}
+		cap->dropped += (size_t)n - keep;
+	}
+}
+
+void hb_child_write_stdin(hb_child *c)
+{
+	while (c->in_fd >= 0 && c->in_off < c->in_len) {
+		ssize_t n = write(c->in_fd, c->in_data + c->in_off, c->in_len - c->in_off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0)
+			break;
+		c->in_off += (size_t)n;
+	}
+	close_fd(&c->in_fd);
+}
+
+bool hb_child_reap(hb_child *c)
+{
+	int status;
+	pid_t r;
+
+	if (c->exited)
+		return true;
+	do {
+		r = waitpid(c->pid, &status, WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	if (r == c->pid) {
+		c->exited = true;
+		c->status = status;
+		close_fd(&c->pidfd);
+	}
+	return c->exited;
+}
+
+void hb_child_kill(const hb_child *c, int sig)
+{
+	if (c->pid > 0)
+		kill(-c->pid, sig);
+}
+
+void hb_child_release(hb_child *c)
+{
+	if (c->pid > 0 && !c->exited) {
+		hb_child_kill(c, SIGKILL);
+		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+			;
+		c->exited = true;
+	}
+	close_fd(&c->pidfd);
+	close_fd(&c->out.fd);
+	close_fd(&c->err.fd);
+	close_fd(&c->in_fd);
+	free(c->out.buf);
+	free(c->err.buf);
+	free(c->in_data);
+	c->out.buf = c->err.buf = c->in_data = NULL;
+}
+
+int hb_hook_file_check(const char *path, uid_t uid, gid_t gid, hb_error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return hb_error_set(err, -HB_ENOENT, "cannot execute %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return hb_error_set(err, -HB_EPERM, "refused to run %s: not a regular file", path);
+	if (st.st_mode & S_IWOTH)
+		return hb_error_set(err, -HB_EPERM, "refused to run %s: it is writable by others", path);
+	if (st.st_uid != 0 && st.st_uid != uid)
+		return hb_error_set(err, -HB_EPERM, "refused to run %s: owned by uid %u, neither root nor hem's user",
+				    path, (unsigned)st.st_uid);
+	if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != gid)
+		return hb_error_set(err, -HB_EPERM, "refused to run %s: writable by group %u, neither root's nor hem's",
+				    path, (unsigned)st.st_gid);
+	if (access(path, X_OK) < 0)
+		return hb_error_set(err, -HB_EPERM, "cannot execute %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int hb_hook_path_resolve(const char *base, const char *command, char **out, hb_error *err)
+{
+	hb_autofree char *joined = NULL;
+	hb_autofree char *real = NULL;
+	hb_autofree char *real_base = NULL;
+	size_t n;
+
+	if (command[0] == '/') {
+		*out = strdup(command);
+		return *out ? 0 : hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	if (asprintf(&joined, "%s/%s", base, command) < 0) {
+		joined = NULL;
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	real_base = realpath(base, NULL);
+	if (real_base == NULL)
+		return hb_error_set(err, -HB_ENOENT, "hook directory %s: %s", base, strerror(errno));
+	real = realpath(joined, NULL);
+	if (real == NULL) {
+		/* Not there (yet): report the path as it was meant. */
+		*out = hb_steal(&joined);
+		return 0;
+	}
+	n = strlen(real_base);
+	if (strncmp(real, real_base, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+		return hb_error_set(err, -HB_EPERM, "refused to run %s: it resolves to %s, outside %s",
+				    command, real, real_base);
+	*out = hb_steal(&real);
+	return 0;
+}

@@ -1,0 +1,458 @@
+/* executor.c -- hem's hook runs: queueing executions durably, starting them under the limit, timeouts, capture, records. */
+#include "hem.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "args.h"
+#include "base64.h"
+#include "cleanup.h"
+#include "log.h"
+#include "xml.h"
+
+#define KILL_GRACE_MS 3000   /* SIGTERM of a timed-out hook, then SIGKILL after this */
+#define HOOK_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int64_t hem_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Returns the base64 of node's serialization (a new string), or NULL. */
+static char *node_base64(xmlNodePtr node)
+{
+	size_t len;
+	hb_autofree char *xml = node ? hb_xml_dump(node, &len) : NULL;
+
+	return xml ? hb_base64_encode(xml, len, NULL) : NULL;
+}
+
+/* Packs argv[0..argc) as NUL-terminated elements into a new buffer. */
+static char *argv_pack(char **argv, size_t argc, size_t *len)
+{
+	size_t n = 0;
+	char *buf, *p;
+
+	for (size_t i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	buf = p = malloc(n ? n : 1);
+	if (buf == NULL)
+		return NULL;
+	for (size_t i = 0; i < argc; i++)
+		p = stpcpy(p, argv[i]) + 1;
+	*len = n;
+	return buf;
+}
+
+/* Queues one execution of hook for the event m (key is the event's key that
+ * matched), expanding its arguments now so that the record holds them. */
+static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_message *m, const char *key,
+		     const char *api_b64, const char *tmpl_b64, hb_error *err)
+{
+	const hb_hookdef *d = hook->def;
+	char **argv = NULL;
+	size_t argc = 0, packed_len = 0;
+	hb_autofree char *joined = NULL;
+	hb_autofree char *packed = NULL;
+	hb_exec_new e = { 0 };
+	int64_t exec_id;
+	int rc;
+
+	rc = hb_args_expand(d->arguments, api_b64, tmpl_b64, &argv, &argc, err);
+	if (rc < 0)
+		return hb_error_prefix(err, "hook %" PRId64 " ARGUMENTS", hook->id);
+	joined = hb_args_join(argv, argc);
+	if (d->arguments_stdin)
+		packed = argv_pack(argv, 0, &packed_len);
+	else
+		packed = argv_pack(argv, argc, &packed_len);
+	hb_args_free(argv);
+	if (joined == NULL || packed == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	e.hook_id = hook->id;
+	e.seq = (int64_t)m->seq;
+	e.event_key = key;
+	e.retry_of = -1;
+	e.command = d->command;
+	e.arguments = joined;
+	e.argv = packed;
+	e.argv_len = packed_len;
+	if (d->arguments_stdin) {
+		e.stdin_data = joined;
+		e.stdin_len = strlen(joined);
+	}
+	e.remote_host = d->remote ? m->remote_host : NULL;
+	rc = hb_store_exec_queue(h->store, &e, &exec_id, err);
+	if (rc == 0 && exec_id >= 0)
+		hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " queued for seq %" PRIu64 " %s",
+		       hook->id, d->name, exec_id, m->seq, key);
+	return rc;
+}
+
+int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
+{
+	hb_keys keys = { 0 };
+	hb_autofree char *api_b64 = NULL;
+	hb_autofree char *tmpl_b64 = NULL;
+	bool any = false;
+	int rc;
+
+	rc = hb_message_keys(m, &keys, err);
+	if (rc < 0)
+		return rc;
+	rc = hb_store_begin(h->store, err);
+	for (size_t i = 0; i < h->nhooks && rc == 0; i++) {
+		const struct hem_hook *hook = &h->hooks[i];
+		for (size_t k = 0; k < keys.n && rc == 0; k++) {
+			if (!hb_hookdef_matches(hook->def, keys.key[k], strlen(keys.key[k])))
+				continue;
+			if (!any) {
+				api_b64 = m->type == HB_MSG_API ? node_base64(m->body) : NULL;
+				tmpl_b64 = m->type == HB_MSG_STATE ? node_base64(m->body) : NULL;
+				if (api_b64 == NULL && tmpl_b64 == NULL)
+					rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
+				any = true;
+			}
+			if (rc == 0)
+				rc = queue_one(h, hook, m, keys.key[k], api_b64, tmpl_b64, err);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = hb_store_set_last_seq(h->store, (int64_t)m->seq, err);
+	if (rc == 0)
+		rc = hb_store_commit(h->store, err);
+	if (rc < 0)
+		hb_store_rollback(h->store);
+	else
+		h->last_seq = (int64_t)m->seq;
+	hb_keys_free(&keys);
+	if (any)
+		h->dispatch_needed = true;
+	return rc;
+}
+
+int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec, hb_error *err)
+{
+	hb_exec_row old = { 0 };
+	hb_exec_new e = { 0 };
+	struct hem_hook *hook = hem_hook_find(h, hook_id);
+	int rc;
+
+	if (hook == NULL)
+		return hb_error_set(err, -HB_ENOENT, "hook %" PRId64 " does not exist", hook_id);
+	rc = hb_store_exec_get(h->store, hook_id, exec_id, &old, err);
+	if (rc < 0)
+		return rc;
+	if (strcmp(old.state, HB_EXEC_PENDING) == 0 || strcmp(old.state, HB_EXEC_RUNNING) == 0) {
+		hb_exec_row_clear(&old);
+		return hb_error_set(err, -HB_EINVAL, "execution %" PRId64 " of hook %" PRId64 " has not finished",
+				    exec_id, hook_id);
+	}
+	e.hook_id = hook_id;
+	e.seq = old.seq;
+	e.event_key = old.event_key;
+	e.retry_of = exec_id;
+	e.command = hook->def->command;
+	e.arguments = old.arguments;
+	e.argv = old.argv;
+	e.argv_len = old.argv_len;
+	e.stdin_data = old.stdin_data;
+	e.stdin_len = old.stdin_len;
+	e.remote_host = old.remote_host;
+	rc = hb_store_exec_queue(h->store, &e, new_exec, err);
+	hb_exec_row_clear(&old);
+	if (rc == 0) {
+		hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " queued as a retry of %" PRId64,
+		       hook_id, *new_exec, exec_id);
+		h->dispatch_needed = true;
+	}
+	return rc;
+}
+
+static bool is_running(void *ctx, int64_t hook_id, int64_t exec_id)
+{
+	struct hem *h = ctx;
+
+	for (size_t i = 0; i < h->nrun; i++)
+		if (h->run[i].hook_id == hook_id && h->run[i].exec_id == exec_id)
+			return true;
+	return false;
+}
+
+size_t hem_running(const struct hem *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->nrun; i++)
+		n += h->run[i].hook_id >= 0;
+	return n;
+}
+
+/* Records an execution that could not start as an ERROR with why on stderr. */
+static void finish_refused(struct hem *h, const hb_exec_row *row, int64_t retention, const char *why)
+{
+	hb_error err = { 0 };
+	hb_exec_end end = { .state = HB_EXEC_ERROR, .code = 255, .err = why, .err_len = strlen(why),
+			    .end_ms = hem_now_ms() };
+
+	hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id, row->exec_id, why);
+	if (hb_store_exec_finish(h->store, row->hook_id, row->exec_id, &end, retention, &err) < 0)
+		hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id,
+		       row->exec_id, err.msg);
+}
+
+/* Unpacks a record's argument vector behind argv[0] = path (pointers into
+ * row->argv); returns a new NULL-terminated array or NULL. */
+static char **argv_unpack(const hb_exec_row *row, char *path)
+{
+	size_t n = 0, i = 1;
+	char **argv;
+
+	for (size_t off = 0; off < row->argv_len; off++)
+		n += row->argv[off] == '\0';
+	argv = calloc(n + 2, sizeof(*argv));
+	if (argv == NULL)
+		return NULL;
+	argv[0] = path;
+	for (size_t off = 0; off < row->argv_len; off += strlen(row->argv + off) + 1)
+		argv[i++] = row->argv + off;
+	return argv;
+}
+
+/* Starts one queued execution in slot. */
+static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *row)
+{
+	struct hem_hook *hook = hem_hook_find(h, row->hook_id);
+	hb_autofree char *path = NULL;
+	hb_autofree char **argv = NULL;
+	char env_id[64], env_name[HB_HOOK_NAME_MAX + 16], env_exec[64], env_key[HB_KEY_MAX + 32], env_seq[64];
+	char *envp[7];
+	hb_error err = { 0 };
+	int64_t retention, timeout;
+
+	if (hook == NULL)
+		return;
+	retention = hook->def->log_retention >= 0 ? hook->def->log_retention : h->retention;
+	timeout = hook->def->timeout >= 0 ? hook->def->timeout : h->default_timeout;
+	if (hook->def->remote) {
+		finish_refused(h, row, retention, "REMOTE hooks are not supported by this version of hem");
+		return;
+	}
+	if (hb_hook_path_resolve(h->base_path, row->command, &path, &err) < 0 ||
+	    hb_hook_file_check(path, h->uid, h->gid, &err) < 0) {
+		finish_refused(h, row, retention, err.msg);
+		return;
+	}
+	argv = argv_unpack(row, path);
+	if (argv == NULL) {
+		finish_refused(h, row, retention, "out of memory");
+		return;
+	}
+	snprintf(env_id, sizeof(env_id), "HOOK_ID=%" PRId64, row->hook_id);
+	snprintf(env_name, sizeof(env_name), "HOOK_NAME=%s", hook->def->name);
+	snprintf(env_exec, sizeof(env_exec), "HOOK_EXECUTION_ID=%" PRId64, row->exec_id);
+	snprintf(env_key, sizeof(env_key), "HOOK_EVENT_KEY=%s", row->event_key ? row->event_key : "");
+	if (row->seq >= 0)
+		snprintf(env_seq, sizeof(env_seq), "HOOK_SEQ=%" PRId64, row->seq);
+	else
+		snprintf(env_seq, sizeof(env_seq), "HOOK_SEQ=");
+	envp[0] = (char *)"PATH=" HOOK_PATH;
+	envp[1] = env_id;
+	envp[2] = env_name;
+	envp[3] = env_exec;
+	envp[4] = env_key;
+	envp[5] = env_seq;
+	envp[6] = NULL;
+	memset(slot, 0, sizeof(*slot));
+	slot->hook_id = -1;
+	if (hb_child_spawn(path, argv, envp, row->stdin_data, row->stdin_len, (size_t)h->output_limit,
+			   &slot->child, &err) < 0) {
+		finish_refused(h, row, retention, err.msg);
+		return;
+	}
+	slot->hook_id = row->hook_id;
+	slot->exec_id = row->exec_id;
+	slot->start_ms = hem_now_ms();
+	slot->deadline_ms = timeout > 0 ? slot->start_ms + timeout * 1000 : 0;
+	slot->retention = retention;
+	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, slot->start_ms, &err) < 0)
+		hb_log(HB_LOG_ERROR, "recording the start of hook %" PRId64 " execution %" PRId64 ": %s",
+		       row->hook_id, row->exec_id, err.msg);
+	hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " started: pid %ld %s", row->hook_id,
+	       hook->def->name, row->exec_id, (long)slot->child.pid, path);
+}
+
+void hem_dispatch(struct hem *h)
+{
+	hb_error err = { 0 };
+
+	h->dispatch_needed = false;
+	if (h->stopping)
+		return;
+	for (;;) {
+		size_t free_slots = h->nrun - hem_running(h);
+		hb_exec_row rows[16];
+		int n;
+
+		if (free_slots == 0)
+			return;
+		if (free_slots > 16)
+			free_slots = 16;
+		n = hb_store_exec_next(h->store, rows, free_slots, is_running, h, &err);
+		if (n < 0) {
+			hb_log(HB_LOG_ERROR, "reading the queue: %s", err.msg);
+			return;
+		}
+		if (n == 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			struct hem_run *slot = NULL;
+			for (size_t s = 0; s < h->nrun && slot == NULL; s++)
+				if (h->run[s].hook_id < 0)
+					slot = &h->run[s];
+			if (slot != NULL)
+				start_one(h, slot, &rows[i]);
+			hb_exec_row_clear(&rows[i]);
+		}
+	}
+}
+
+/* Records the end of the hook in slot and frees the slot. */
+static void finish_run(struct hem *h, struct hem_run *r, const char *forced_state)
+{
+	hb_child *c = &r->child;
+	hb_error err = { 0 };
+	hb_exec_end end = { 0 };
+
+	hb_capture_read(&c->out);
+	hb_capture_read(&c->err);
+	end.code = 255;
+	if (WIFEXITED(c->status))
+		end.code = WEXITSTATUS(c->status);
+	else if (WIFSIGNALED(c->status))
+		end.signal = WTERMSIG(c->status);
+	end.timed_out = r->timed_out;
+	if (r->timed_out)
+		end.code = 255;
+	end.state = forced_state ? forced_state : (end.code == 0 ? HB_EXEC_SUCCESS : HB_EXEC_ERROR);
+	end.out = c->out.buf;
+	end.out_len = c->out.len;
+	end.out_truncated = c->out.dropped > 0;
+	end.err = c->err.buf;
+	end.err_len = c->err.len;
+	end.err_truncated = c->err.dropped > 0;
+	end.end_ms = hem_now_ms();
+	if (hb_store_exec_finish(h->store, r->hook_id, r->exec_id, &end, r->retention, &err) < 0)
+		hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", r->hook_id, r->exec_id,
+		       err.msg);
+	hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " %s: code %d%s in %" PRId64 " ms", r->hook_id,
+	       r->exec_id, end.state, end.code, r->timed_out ? " (timed out)" : "", end.end_ms - r->start_ms);
+	hb_child_release(c);
+	r->hook_id = -1;
+	h->dispatch_needed = true;
+}
+
+size_t hem_children_items(struct hem *h, void *items)
+{
+	zmq_pollitem_t *it = items;
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->nrun; i++) {
+		hb_child *c = &h->run[i].child;
+		if (h->run[i].hook_id < 0)
+			continue;
+		if (c->pidfd >= 0)
+			it[n++] = (zmq_pollitem_t){ .fd = c->pidfd, .events = ZMQ_POLLIN };
+		if (c->out.fd >= 0)
+			it[n++] = (zmq_pollitem_t){ .fd = c->out.fd, .events = ZMQ_POLLIN };
+		if (c->err.fd >= 0)
+			it[n++] = (zmq_pollitem_t){ .fd = c->err.fd, .events = ZMQ_POLLIN };
+		if (c->in_fd >= 0)
+			it[n++] = (zmq_pollitem_t){ .fd = c->in_fd, .events = ZMQ_POLLOUT };
+	}
+	return n;
+}
+
+void hem_children_poll(struct hem *h, const void *items, size_t n)
+{
+	(void)items;
+	(void)n;
+	/* Every descriptor is non-blocking: service them all, then finish the
+	 * hooks that have exited. */
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *r = &h->run[i];
+		if (r->hook_id < 0)
+			continue;
+		hb_capture_read(&r->child.out);
+		hb_capture_read(&r->child.err);
+		hb_child_write_stdin(&r->child);
+		if (hb_child_reap(&r->child))
+			finish_run(h, r, NULL);
+	}
+}
+
+int64_t hem_children_next_timer(struct hem *h)
+{
+	int64_t now = hem_now_ms(), next = -1;
+
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *r = &h->run[i];
+		int64_t t;
+		if (r->hook_id < 0 || r->deadline_ms == 0)
+			continue;
+		t = r->timed_out ? r->kill_ms : r->deadline_ms;
+		t = t > now ? t - now : 0;
+		if (next < 0 || t < next)
+			next = t;
+	}
+	return next;
+}
+
+void hem_children_timers(struct hem *h)
+{
+	int64_t now = hem_now_ms();
+
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *r = &h->run[i];
+		if (r->hook_id < 0 || r->deadline_ms == 0)
+			continue;
+		if (!r->timed_out && now >= r->deadline_ms) {
+			hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 " timed out: SIGTERM to its process group",
+			       r->hook_id, r->exec_id);
+			hb_child_kill(&r->child, SIGTERM);
+			r->timed_out = true;
+			r->kill_ms = now + KILL_GRACE_MS;
+		} else if (r->timed_out && now >= r->kill_ms) {
+			hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 " still running: SIGKILL", r->hook_id,
+			       r->exec_id);
+			hb_child_kill(&r->child, SIGKILL);
+			r->kill_ms = now + KILL_GRACE_MS;
+		}
+	}
+}
+
+void hem_children_interrupt(struct hem *h)
+{
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *r = &h->run[i];
+		if (r->hook_id < 0)
+			continue;
+		hb_child_kill(&r->child, SIGKILL);
+		while (!hb_child_reap(&r->child))
+			if (waitpid(r->child.pid, &r->child.status, 0) == r->child.pid)
+				r->child.exited = true;
+		finish_run(h, r, HB_EXEC_INTERRUPTED);
+	}
+}

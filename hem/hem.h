@@ -1,0 +1,128 @@
+/* hem.h -- the hook execution manager's state, shared by its modules (daemon, executor, control). */
+#ifndef HB_HEM_H
+#define HB_HEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+#include "hookdef.h"
+#include "message.h"
+#include "resources.h"
+#include "schema.h"
+#include "child.h"
+#include "store.h"
+
+/* The keys of hem.conf with their defaults (DESIGN section 10). */
+extern const hb_config_key hb_hem_config_keys[];
+
+/* Checks every value of cfg (numbers, ranges, the resources file) without
+ * opening anything else. */
+int hb_hem_check(const hb_config *cfg, hb_error *err);
+
+/* Runs hem on cfg until SIGTERM: opens the database, binds the control
+ * endpoint, subscribes, replays what it missed and runs hooks.  Returns 0
+ * after a clean stop, a negative code when it could not start. */
+int hb_hem_run(const hb_config *cfg, hb_error *err);
+
+/* A registered hook, as hem keeps it in memory (the database has it too). */
+struct hem_hook {
+	int64_t id;
+	hb_hookdef *def;   /* owned */
+};
+
+/* A hook process hem is running. */
+struct hem_run {
+	int64_t hook_id;
+	int64_t exec_id;
+	hb_child child;
+	int64_t start_ms;
+	int64_t deadline_ms;   /* 0: no timeout */
+	int64_t kill_ms;       /* when SIGKILL follows the SIGTERM of a timeout */
+	bool timed_out;
+	int64_t retention;
+};
+
+struct hem {
+	const hb_config *cfg;
+	hb_store *store;
+	hb_resources *res;
+	hb_schema *msg_schema;
+	void *ctx;
+	void *sub;
+	void *ctl;
+	const char *pub_command;     /* PUBLISHER_COMMAND_ENDPOINT */
+	char *base_path;
+	int64_t concurrency;
+	int64_t default_timeout;
+	int64_t retention;
+	int64_t output_limit;
+	size_t max_message;
+	uid_t uid;
+	gid_t gid;
+	struct hem_hook *hooks;      /* sorted by id */
+	size_t nhooks;
+	char **subs;                 /* prefixes subscribed now, sorted */
+	size_t nsubs;
+	struct hem_run *run;         /* concurrency slots; hook_id < 0 when free */
+	size_t nrun;
+	int64_t last_seq;
+	int64_t last_bus_ms;         /* when the bus last said something */
+	bool stopping;
+	bool dispatch_needed;
+};
+
+/* Milliseconds since the epoch. */
+int64_t hem_now_ms(void);
+
+/* Returns the hook with id, or NULL. */
+struct hem_hook *hem_hook_find(struct hem *h, int64_t id);
+
+/* Re-derives the subscription prefixes from the hooks and subscribes or
+ * unsubscribes the difference at once. */
+int hem_subscriptions_sync(struct hem *h, hb_error *err);
+
+/* Loads every hook of the database into memory. */
+int hem_hooks_load(struct hem *h, hb_error *err);
+
+/* Adds, replaces or removes (def NULL) the in-memory hook id, taking def. */
+int hem_hook_set(struct hem *h, int64_t id, hb_hookdef *def, hb_error *err);
+
+/* Rebuilds a hook definition from its stored row. */
+int hem_hookdef_from_row(struct hem *h, const hb_hook_row *row, hb_hookdef **out, hb_error *err);
+
+/* Queues the executions of every hook that one event triggers (all in one
+ * transaction with the new last sequence number). */
+int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err);
+
+/* Queues a retry of an execution record; *exec_id is the new record's id. */
+int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec, hb_error *err);
+
+/* Starts queued executions while slots are free. */
+void hem_dispatch(struct hem *h);
+
+/* Handles the readiness of running hooks' descriptors and their timers. */
+void hem_children_poll(struct hem *h, const void *items, size_t n);
+
+/* Fills poll items for the running hooks from items[0] on; returns how many. */
+size_t hem_children_items(struct hem *h, void *items);
+
+/* Milliseconds until the next hook timer, or -1 when none is set. */
+int64_t hem_children_next_timer(struct hem *h);
+
+/* Applies timeouts whose time has come. */
+void hem_children_timers(struct hem *h);
+
+/* The number of hooks running. */
+size_t hem_running(const struct hem *h);
+
+/* Kills every running hook and records it INTERRUPTED (at shutdown). */
+void hem_children_interrupt(struct hem *h);
+
+/* Answers the control requests waiting on the control socket. */
+void hem_control_handle(struct hem *h);
+
+#endif

@@ -1,0 +1,612 @@
+/* store.c -- hem.db on SQLite: prepared statements for hooks, execution records and progress. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+struct hb_store {
+	sqlite3 *db;
+	int depth;           /* nesting of hb_store_begin */
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int hb_store_open(const char *path, hb_store **out, hb_error *err)
+{
+	hb_store *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	rc = hb_db_open(path, "hem", &s->db, err);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void hb_store_close(hb_store *s)
+{
+	if (s == NULL)
+		return;
+	hb_db_close(s->db);
+	free(s);
+}
+
+int hb_store_begin(hb_store *s, hb_error *err)
+{
+	if (s->depth++ > 0)
+		return 0;
+	if (hb_db_exec(s->db, "BEGIN IMMEDIATE", err) < 0) {
+		s->depth = 0;
+		return err->code;
+	}
+	return 0;
+}
+
+int hb_store_commit(hb_store *s, hb_error *err)
+{
+	if (s->depth == 0 || --s->depth > 0)
+		return 0;
+	if (hb_db_exec(s->db, "COMMIT", err) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return err->code;
+	}
+	return 0;
+}
+
+void hb_store_rollback(hb_store *s)
+{
+	s->depth = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Prepares sql, reporting failures through err. */
+static int prepare(hb_store *s, const char *sql, sqlite3_stmt **st, hb_error *err)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return hb_db_error(s->db, err, "database");
+	return 0;
+}
+
+/* Runs a statement without results to its end. */
+static int step_done(hb_store *s, sqlite3_stmt *st, hb_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return hb_db_error(s->db, err, "database");
+	return 0;
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static char *col_blob(sqlite3_stmt *st, int i, size_t *len)
+{
+	const void *b = sqlite3_column_blob(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	char *p;
+
+	*len = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	p = malloc(n + 1);
+	if (p == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(p, b, n);
+	p[n] = '\0';
+	*len = n;
+	return p;
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int64_t none)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
+}
+
+static int meta_get(hb_store *s, const char *key, int64_t *v, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT value FROM meta WHERE key = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading meta");
+	*v = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+static int meta_set(hb_store *s, const char *key, int64_t v, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE meta SET value = ? WHERE key = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, v);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	return step_done(s, st, err);
+}
+
+void hb_hook_row_clear(hb_hook_row *h)
+{
+	free(h->name);
+	free(h->type);
+	free(h->prefix);
+	free(h->tmpl);
+	memset(h, 0, sizeof(*h));
+}
+
+void hb_exec_row_clear(hb_exec_row *e)
+{
+	free(e->state);
+	free(e->event_key);
+	free(e->command);
+	free(e->arguments);
+	free(e->argv);
+	free(e->stdin_data);
+	free(e->remote_host);
+	free(e->out);
+	free(e->err);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Returns the id of the hook named name, or -1. */
+static int64_t hook_by_name(hb_store *s, const char *name)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM hook WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+}
+
+int hb_store_hook_insert(hb_store *s, const char *name, const char *type, const char *prefix,
+			 const char *tmpl, int64_t *id, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	int64_t next = 0, other;
+	int rc;
+
+	other = hook_by_name(s, name);
+	if (other >= 0)
+		return hb_error_set(err, -HB_EINVAL, "NAME '%s' is already used by hook %lld", name, (long long)other);
+	rc = hb_store_begin(s, err);
+	if (rc == 0)
+		rc = meta_get(s, "next_hook_id", &next, err);
+	if (rc == 0)
+		rc = prepare(s, "INSERT INTO hook (id, name, type, prefix, template, created, updated) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?)", &st, err);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, next);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, tmpl, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, now_s());
+		sqlite3_bind_int64(st, 7, now_s());
+		rc = step_done(s, st, err);
+	}
+	if (rc == 0)
+		rc = meta_set(s, "next_hook_id", next + 1, err);
+	if (rc == 0)
+		rc = hb_store_commit(s, err);
+	if (rc < 0) {
+		hb_store_rollback(s);
+		return rc;
+	}
+	*id = next;
+	return 0;
+}
+
+static int hook_changed(hb_store *s, int64_t id, hb_error *err)
+{
+	if (sqlite3_changes(s->db) == 0)
+		return hb_error_set(err, -HB_ENOENT, "hook %lld does not exist", (long long)id);
+	return 0;
+}
+
+int hb_store_hook_update(hb_store *s, int64_t id, const char *name, const char *prefix,
+			 const char *tmpl, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	int64_t other = hook_by_name(s, name);
+
+	if (other >= 0 && other != id)
+		return hb_error_set(err, -HB_EINVAL, "NAME '%s' is already used by hook %lld", name, (long long)other);
+	if (prepare(s, "UPDATE hook SET name = ?, prefix = ?, template = ?, updated = ? WHERE id = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, tmpl, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_s());
+	sqlite3_bind_int64(st, 5, id);
+	if (step_done(s, st, err) < 0)
+		return err->code;
+	return hook_changed(s, id, err);
+}
+
+int hb_store_hook_delete(hb_store *s, int64_t id, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "DELETE FROM hook WHERE id = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	if (step_done(s, st, err) < 0)
+		return err->code;
+	return hook_changed(s, id, err);
+}
+
+int hb_store_hook_lock(hb_store *s, int64_t id, int level, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE hook SET lock_level = ?, lock_time = ? WHERE id = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int(st, 1, level);
+	sqlite3_bind_int64(st, 2, level ? now_s() : 0);
+	sqlite3_bind_int64(st, 3, id);
+	if (step_done(s, st, err) < 0)
+		return err->code;
+	return hook_changed(s, id, err);
+}
+
+#define HOOK_COLUMNS "id, name, type, prefix, template, lock_level, lock_time, created, updated, next_exec"
+
+static int hook_read(sqlite3_stmt *st, hb_hook_row *h, hb_error *err)
+{
+	h->id = sqlite3_column_int64(st, 0);
+	h->name = col_text(st, 1);
+	h->type = col_text(st, 2);
+	h->prefix = col_text(st, 3);
+	h->tmpl = col_text(st, 4);
+	h->lock_level = sqlite3_column_int(st, 5);
+	h->lock_time = sqlite3_column_int64(st, 6);
+	h->created = sqlite3_column_int64(st, 7);
+	h->updated = sqlite3_column_int64(st, 8);
+	h->next_exec = sqlite3_column_int64(st, 9);
+	if (!h->name || !h->type || !h->prefix || !h->tmpl) {
+		hb_hook_row_clear(h);
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int hb_store_hook_get(hb_store *s, int64_t id, hb_hook_row *out, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, "SELECT " HOOK_COLUMNS " FROM hook WHERE id = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return hb_error_set(err, -HB_ENOENT, "hook %lld does not exist", (long long)id);
+	if (rc != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading a hook");
+	return hook_read(st, out, err);
+}
+
+int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, "SELECT " HOOK_COLUMNS " FROM hook ORDER BY id", &st, err) < 0)
+		return err->code;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		hb_hook_row h = { 0 };
+		if (hook_read(st, &h, err) < 0)
+			return err->code;
+		rc = fn(ctx, &h, err);
+		hb_hook_row_clear(&h);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc != SQLITE_DONE)
+		return hb_db_error(s->db, err, "reading hooks");
+	return 0;
+}
+
+int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	hb_autostmt sqlite3_stmt *bump = NULL;
+	int64_t next = 0, qorder = 0;
+	int rc;
+
+	*exec_id = -1;
+	rc = hb_store_begin(s, err);
+	if (rc == 0 && e->seq >= 0 && e->retry_of < 0) {
+		hb_autostmt sqlite3_stmt *dup = NULL;
+		rc = prepare(s, "SELECT 1 FROM hook_log WHERE hook_id = ? AND seq = ? AND retry_of IS NULL", &dup, err);
+		if (rc == 0) {
+			sqlite3_bind_int64(dup, 1, e->hook_id);
+			sqlite3_bind_int64(dup, 2, e->seq);
+			if (sqlite3_step(dup) == SQLITE_ROW)
+				return hb_store_commit(s, err);
+		}
+	}
+	if (rc == 0)
+		rc = prepare(s, "UPDATE hook SET next_exec = next_exec + 1 WHERE id = ? RETURNING next_exec - 1", &bump, err);
+	if (rc == 0) {
+		sqlite3_bind_int64(bump, 1, e->hook_id);
+		if (sqlite3_step(bump) != SQLITE_ROW)
+			rc = hb_error_set(err, -HB_ENOENT, "hook %lld does not exist", (long long)e->hook_id);
+		else
+			next = sqlite3_column_int64(bump, 0);
+		sqlite3_reset(bump);
+	}
+	if (rc == 0)
+		rc = meta_get(s, "next_qorder", &qorder, err);
+	if (rc == 0)
+		rc = meta_set(s, "next_qorder", qorder + 1, err);
+	if (rc == 0)
+		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
+			     "command, arguments, argv, stdin_data, remote_host, queued_ms) "
+			     "VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+	if (rc == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sqlite3_bind_int64(st, 1, e->hook_id);
+		sqlite3_bind_int64(st, 2, next);
+		sqlite3_bind_int64(st, 3, qorder);
+		if (e->seq >= 0)
+			sqlite3_bind_int64(st, 4, e->seq);
+		sqlite3_bind_text(st, 5, e->event_key, -1, SQLITE_STATIC);
+		if (e->retry_of >= 0)
+			sqlite3_bind_int64(st, 6, e->retry_of);
+		sqlite3_bind_text(st, 7, e->command, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, e->arguments, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 9, e->argv_len ? e->argv : "", (int)e->argv_len, SQLITE_STATIC);
+		if (e->stdin_data != NULL)
+			sqlite3_bind_blob(st, 10, e->stdin_len ? e->stdin_data : "", (int)e->stdin_len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, e->remote_host, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 12, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		rc = step_done(s, st, err);
+	}
+	if (rc == 0)
+		rc = hb_store_commit(s, err);
+	if (rc < 0) {
+		hb_store_rollback(s);
+		return rc;
+	}
+	*exec_id = next;
+	return 0;
+}
+
+#define EXEC_COLUMNS "hook_id, exec_id, state, seq, event_key, retry_of, command, arguments, argv, " \
+	"stdin_data, remote_host, queued_ms, start_ms, end_ms, code, signal, timed_out, stdout, stderr, " \
+	"stdout_truncated, stderr_truncated"
+
+static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
+{
+	e->hook_id = sqlite3_column_int64(st, 0);
+	e->exec_id = sqlite3_column_int64(st, 1);
+	e->state = col_text(st, 2);
+	e->seq = col_int(st, 3, -1);
+	e->event_key = col_text(st, 4);
+	e->retry_of = col_int(st, 5, -1);
+	e->command = col_text(st, 6);
+	e->arguments = col_text(st, 7);
+	e->argv = col_blob(st, 8, &e->argv_len);
+	e->stdin_data = col_blob(st, 9, &e->stdin_len);
+	e->remote_host = col_text(st, 10);
+	e->queued_ms = sqlite3_column_int64(st, 11);
+	e->start_ms = col_int(st, 12, -1);
+	e->end_ms = col_int(st, 13, -1);
+	e->code = (int)col_int(st, 14, -1);
+	e->signal = (int)col_int(st, 15, 0);
+	e->timed_out = sqlite3_column_int(st, 16) != 0;
+	e->out = col_blob(st, 17, &e->out_len);
+	e->err = col_blob(st, 18, &e->err_len);
+	e->out_truncated = sqlite3_column_int(st, 19) != 0;
+	e->err_truncated = sqlite3_column_int(st, 20) != 0;
+	if (!e->state || !e->command || !e->arguments || !e->argv) {
+		hb_exec_row_clear(e);
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int hb_store_exec_next(hb_store *s, hb_exec_row *rows, size_t max, hb_running_fn is_running,
+		       void *ctx, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' ORDER BY qorder", &st, err) < 0)
+		return err->code;
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (is_running != NULL &&
+		    is_running(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)))
+			continue;
+		if (exec_read(st, &rows[n], err) < 0) {
+			for (size_t i = 0; i < n; i++)
+				hb_exec_row_clear(&rows[i]);
+			return err->code;
+		}
+		n++;
+	}
+	return (int)n;
+}
+
+int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE hook_log SET state = 'RUNNING', start_ms = ? WHERE hook_id = ? AND exec_id = ?",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, start_ms);
+	sqlite3_bind_int64(st, 2, hook_id);
+	sqlite3_bind_int64(st, 3, exec_id);
+	return step_done(s, st, err);
+}
+
+int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
+			 int64_t retention, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	hb_autostmt sqlite3_stmt *prune = NULL;
+	int rc;
+
+	rc = hb_store_begin(s, err);
+	if (rc == 0)
+		rc = prepare(s, "UPDATE hook_log SET state = ?, end_ms = ?, code = ?, signal = ?, timed_out = ?, "
+			     "stdout = ?, stderr = ?, stdout_truncated = ?, stderr_truncated = ?, "
+			     "start_ms = coalesce(start_ms, ?) WHERE hook_id = ? AND exec_id = ?", &st, err);
+	if (rc == 0) {
+		sqlite3_bind_text(st, 1, end->state, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, end->end_ms);
+		sqlite3_bind_int(st, 3, end->code);
+		if (end->signal)
+			sqlite3_bind_int(st, 4, end->signal);
+		sqlite3_bind_int(st, 5, end->timed_out);
+		sqlite3_bind_blob(st, 6, end->out ? end->out : "", (int)end->out_len, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 7, end->err ? end->err : "", (int)end->err_len, SQLITE_STATIC);
+		sqlite3_bind_int(st, 8, end->out_truncated);
+		sqlite3_bind_int(st, 9, end->err_truncated);
+		sqlite3_bind_int64(st, 10, end->end_ms);
+		sqlite3_bind_int64(st, 11, hook_id);
+		sqlite3_bind_int64(st, 12, exec_id);
+		rc = step_done(s, st, err);
+	}
+	/* Retention: the newest `retention` finished records stay.  The records
+	 * to drop are those below the retention-th newest finished execution id
+	 * (primary-key range, never a scan of the table). */
+	if (rc == 0 && retention >= 0)
+		rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ?1 AND state NOT IN ('PENDING', 'RUNNING') "
+			     "AND exec_id < (SELECT exec_id FROM hook_log WHERE hook_id = ?1 AND state NOT IN "
+			     "('PENDING', 'RUNNING') ORDER BY exec_id DESC LIMIT 1 OFFSET ?2)", &prune, err);
+	if (rc == 0 && retention >= 0) {
+		sqlite3_bind_int64(prune, 1, hook_id);
+		sqlite3_bind_int64(prune, 2, retention > 0 ? retention - 1 : 0);
+		rc = step_done(s, prune, err);
+		if (rc == 0 && retention == 0) {
+			hb_autostmt sqlite3_stmt *all = NULL;
+			rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ? AND state NOT IN ('PENDING', 'RUNNING')",
+				     &all, err);
+			if (rc == 0) {
+				sqlite3_bind_int64(all, 1, hook_id);
+				rc = step_done(s, all, err);
+			}
+		}
+	}
+	if (rc == 0)
+		rc = hb_store_commit(s, err);
+	if (rc < 0)
+		hb_store_rollback(s);
+	return rc;
+}
+
+int hb_store_exec_get(hb_store *s, int64_t hook_id, int64_t exec_id, hb_exec_row *out, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE hook_id = ? AND exec_id = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, hook_id);
+	sqlite3_bind_int64(st, 2, exec_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return hb_error_set(err, -HB_ENOENT, "hook %lld has no execution %lld", (long long)hook_id,
+				    (long long)exec_id);
+	if (rc != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading an execution");
+	return exec_read(st, out, err);
+}
+
+int hb_store_exec_query(hb_store *s, const hb_log_filter *f, hb_exec_fn fn, void *ctx, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	char sql[1024];
+	int rc, i = 1;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT " EXEC_COLUMNS " FROM hook_log WHERE 1 %s %s %s %s ORDER BY %s LIMIT ?",
+		 f->hook_id >= 0 ? "AND hook_id = ?" : "",
+		 f->since >= 0 ? "AND start_ms >= ? * 1000" : "",
+		 f->until >= 0 ? "AND start_ms < (? + 1) * 1000" : "",
+		 f->success_only ? "AND state = 'SUCCESS'" : f->error_only ? "AND state IN ('ERROR', 'INTERRUPTED')" : "",
+		 f->hook_id >= 0 ? "exec_id" : "coalesce(start_ms, queued_ms), hook_id, exec_id");
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return hb_db_error(s->db, err, "log query");
+	if (f->hook_id >= 0)
+		sqlite3_bind_int64(st, i++, f->hook_id);
+	if (f->since >= 0)
+		sqlite3_bind_int64(st, i++, f->since);
+	if (f->until >= 0)
+		sqlite3_bind_int64(st, i++, f->until);
+	sqlite3_bind_int64(st, i, f->limit >= 0 ? f->limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		hb_exec_row e = { 0 };
+		if (exec_read(st, &e, err) < 0)
+			return err->code;
+		rc = fn(ctx, &e, err);
+		hb_exec_row_clear(&e);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc != SQLITE_DONE)
+		return hb_db_error(s->db, err, "log query");
+	return 0;
+}
+
+int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE hook_log SET state = 'INTERRUPTED', end_ms = ?, code = 255 WHERE state = 'RUNNING'",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, now_ms);
+	if (step_done(s, st, err) < 0)
+		return err->code;
+	return sqlite3_changes(s->db);
+}
+
+int hb_store_exec_pending(hb_store *s, int64_t *count, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT count(*) FROM hook_log WHERE state = 'PENDING'", &st, err) < 0)
+		return err->code;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "counting the queue");
+	*count = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int hb_store_last_seq(hb_store *s, int64_t *seq, hb_error *err)
+{
+	return meta_get(s, "last_seq", seq, err);
+}
+
+int hb_store_set_last_seq(hb_store *s, int64_t seq, hb_error *err)
+{
+	return meta_set(s, "last_seq", seq, err);
+}

@@ -1,0 +1,170 @@
+/* store.h -- hem.db: hooks, execution records (the durable queue) and the last sequence seen. */
+#ifndef HB_STORE_H
+#define HB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct hb_store hb_store;
+
+/* A hook as stored.  Strings are owned; freed with hb_hook_row_clear(). */
+typedef struct hb_hook_row {
+	int64_t id;
+	char *name;
+	char *type;        /* "api" or "state" */
+	char *prefix;      /* subscription prefix */
+	char *tmpl;        /* template text without NAME and TYPE */
+	int lock_level;    /* 0 unlocked, 1 use, 2 manage, 3 admin, 4 all */
+	int64_t lock_time;
+	int64_t created;
+	int64_t updated;
+	int64_t next_exec;
+} hb_hook_row;
+
+/* Execution states. */
+#define HB_EXEC_PENDING "PENDING"
+#define HB_EXEC_RUNNING "RUNNING"
+#define HB_EXEC_SUCCESS "SUCCESS"
+#define HB_EXEC_ERROR "ERROR"
+#define HB_EXEC_INTERRUPTED "INTERRUPTED"
+
+/* An execution record.  Strings and buffers are owned (NULL when absent);
+ * freed with hb_exec_row_clear(). */
+typedef struct hb_exec_row {
+	int64_t hook_id;
+	int64_t exec_id;
+	char *state;
+	int64_t seq;            /* -1 when none */
+	char *event_key;
+	int64_t retry_of;       /* -1 when not a retry */
+	char *command;
+	char *arguments;
+	char *argv;             /* elements, each NUL-terminated */
+	size_t argv_len;
+	char *stdin_data;
+	size_t stdin_len;
+	char *remote_host;
+	int64_t queued_ms;
+	int64_t start_ms;       /* -1 when not started */
+	int64_t end_ms;         /* -1 when not ended */
+	int code;               /* -1 when none */
+	int signal;             /* 0 when none */
+	bool timed_out;
+	char *out;
+	size_t out_len;
+	char *err;
+	size_t err_len;
+	bool out_truncated;
+	bool err_truncated;
+} hb_exec_row;
+
+/* A new execution to queue (strings borrowed). */
+typedef struct hb_exec_new {
+	int64_t hook_id;
+	int64_t seq;            /* -1 when none */
+	const char *event_key;
+	int64_t retry_of;       /* -1 when not a retry */
+	const char *command;
+	const char *arguments;
+	const char *argv;       /* elements, each NUL-terminated */
+	size_t argv_len;
+	const char *stdin_data; /* NULL when none */
+	size_t stdin_len;
+	const char *remote_host;
+} hb_exec_new;
+
+/* The end of an execution (buffers borrowed). */
+typedef struct hb_exec_end {
+	const char *state;      /* SUCCESS or ERROR */
+	int code;
+	int signal;
+	bool timed_out;
+	const char *out;
+	size_t out_len;
+	bool out_truncated;
+	const char *err;
+	size_t err_len;
+	bool err_truncated;
+	int64_t end_ms;
+} hb_exec_end;
+
+/* Filters of a log query; a field at -1 (or false) does not filter. */
+typedef struct hb_log_filter {
+	int64_t hook_id;
+	int64_t since;          /* epoch seconds, inclusive */
+	int64_t until;          /* epoch seconds, inclusive */
+	bool success_only;
+	bool error_only;
+	int64_t limit;          /* at most this many, newest first; -1 = no limit */
+} hb_log_filter;
+
+/* Opens (creating or migrating) hem.db.  Closed with hb_store_close(). */
+int hb_store_open(const char *path, hb_store **out, hb_error *err);
+void hb_store_close(hb_store *s);
+
+/* Transactions around several calls (the calls below do not open their own
+ * when one is open). */
+int hb_store_begin(hb_store *s, hb_error *err);
+int hb_store_commit(hb_store *s, hb_error *err);
+void hb_store_rollback(hb_store *s);
+
+void hb_hook_row_clear(hb_hook_row *h);
+void hb_exec_row_clear(hb_exec_row *e);
+
+/* Hooks.  Insert assigns the next id (from 0, never reused); a taken name is
+ * -HB_EINVAL "name ... is already used by hook N".  Get of a missing hook is
+ * -HB_ENOENT. */
+int hb_store_hook_insert(hb_store *s, const char *name, const char *type, const char *prefix,
+			 const char *tmpl, int64_t *id, hb_error *err);
+int hb_store_hook_update(hb_store *s, int64_t id, const char *name, const char *prefix,
+			 const char *tmpl, hb_error *err);
+int hb_store_hook_delete(hb_store *s, int64_t id, hb_error *err);
+int hb_store_hook_lock(hb_store *s, int64_t id, int level, hb_error *err);
+int hb_store_hook_get(hb_store *s, int64_t id, hb_hook_row *out, hb_error *err);
+
+/* Calls fn for every hook, by id; fn returns 0 to go on or a negative code. */
+typedef int (*hb_hook_fn)(void *ctx, const hb_hook_row *h, hb_error *err);
+int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err);
+
+/* Queues an execution (state PENDING) with the hook's next EXECUTION_ID,
+ * stored in *exec_id.  For an event (seq >= 0, not a retry) that already has
+ * a record of this hook, nothing is queued and *exec_id is -1. */
+int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err);
+
+/* Reads up to max PENDING records in queue order, skipping those whose
+ * (hook, exec) the caller already runs (is_running may be NULL).  Returns the
+ * number read into rows (each cleared by the caller). */
+typedef bool (*hb_running_fn)(void *ctx, int64_t hook_id, int64_t exec_id);
+int hb_store_exec_next(hb_store *s, hb_exec_row *rows, size_t max, hb_running_fn is_running,
+		       void *ctx, hb_error *err);
+
+/* Marks a record RUNNING with its start time. */
+int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err);
+
+/* Completes a record, then keeps only the newest `retention` finished
+ * records of the hook (one indexed range delete). */
+int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
+			 int64_t retention, hb_error *err);
+
+/* Reads one record; -HB_ENOENT when missing. */
+int hb_store_exec_get(hb_store *s, int64_t hook_id, int64_t exec_id, hb_exec_row *out, hb_error *err);
+
+/* Calls fn for the records matching f, newest first (or, with hook_id set,
+ * by execution id). */
+typedef int (*hb_exec_fn)(void *ctx, const hb_exec_row *e, hb_error *err);
+int hb_store_exec_query(hb_store *s, const hb_log_filter *f, hb_exec_fn fn, void *ctx, hb_error *err);
+
+/* At start: marks every RUNNING record INTERRUPTED; returns how many. */
+int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err);
+
+/* The number of PENDING records. */
+int hb_store_exec_pending(hb_store *s, int64_t *count, hb_error *err);
+
+/* The last bus sequence number whose hooks are all queued. */
+int hb_store_last_seq(hb_store *s, int64_t *seq, hb_error *err);
+int hb_store_set_last_seq(hb_store *s, int64_t seq, hb_error *err);
+
+#endif

@@ -18,7 +18,8 @@
 
 #define SHUTDOWN_GRACE_MS 10000   /* running hooks may finish for this long after SIGTERM */
 #define IDLE_CHECK_MS 2000        /* ask the publisher for missed events after this much quiet */
-#define REPLAY_TIMEOUT_MS 5000
+#define IDLE_CHECK_MAX_MS 60000   /* ... backing off to this while it does not answer */
+#define REPLAY_TIMEOUT_MS 2000
 #define BUS_BATCH 256             /* bus messages taken per loop turn */
 
 const hb_config_key hb_hem_config_keys[] = {
@@ -415,7 +416,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 {
 	struct hem h = { 0 };
 	zmq_pollitem_t *items = NULL;
-	int64_t stop_deadline = 0;
+	int64_t stop_deadline = 0, idle_wait = IDLE_CHECK_MS;
 	int rc;
 
 	rc = hem_open(&h, cfg, err);
@@ -474,11 +475,15 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		hem_children_poll(&h, items, n);
 		hem_children_timers(&h);
 		now = hem_now_ms();
-		if (!h.stopping && now - h.last_bus_ms >= IDLE_CHECK_MS) {
+		if (!h.stopping && now - h.last_bus_ms >= idle_wait) {
 			hb_error e = { 0 };
 			h.last_bus_ms = now;
-			if (replay(&h, &e) < 0)
-				hb_log(HB_LOG_DEBUG, "idle replay: %s", e.msg);
+			if (replay(&h, &e) < 0) {
+				hb_log(idle_wait == IDLE_CHECK_MS ? HB_LOG_WARN : HB_LOG_DEBUG, "replay: %s", e.msg);
+				idle_wait = idle_wait * 2 > IDLE_CHECK_MAX_MS ? IDLE_CHECK_MAX_MS : idle_wait * 2;
+			} else {
+				idle_wait = IDLE_CHECK_MS;
+			}
 		}
 	}
 	if (hem_running(&h) > 0) {

@@ -242,8 +242,10 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	hb_error err = { 0 };
 	int64_t retention, timeout;
 
-	if (hook == NULL)
+	if (hook == NULL) {
+		finish_refused(h, row, h->retention, "the hook's template no longer validates; see hem's log");
 		return;
+	}
 	retention = hook->def->log_retention >= 0 ? hook->def->log_retention : h->retention;
 	timeout = hook->def->timeout >= 0 ? hook->def->timeout : h->default_timeout;
 	if (hook->def->remote) {
@@ -301,7 +303,9 @@ void hem_dispatch(struct hem *h)
 	h->dispatch_needed = false;
 	if (h->stopping)
 		return;
-	for (;;) {
+	/* A few rounds at most: a record that cannot even be marked finished
+	 * (database full) must not spin the loop; the next turn tries again. */
+	for (int round = 0; round < 4; round++) {
 		size_t free_slots = h->nrun - hem_running(h);
 		hb_exec_row rows[16];
 		int n;
@@ -327,6 +331,7 @@ void hem_dispatch(struct hem *h)
 			hb_exec_row_clear(&rows[i]);
 		}
 	}
+	h->dispatch_needed = true;
 }
 
 /* Records the end of the hook in slot and frees the slot. */

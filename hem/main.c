@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -25,7 +24,6 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
 	hb_config *cfg = NULL;
 	hb_error err = { 0 };
 	bool check = false;
@@ -41,22 +39,8 @@ int main(int argc, char **argv)
 			puts("hem " HB_VERSION);
 			return 0;
 		}
-		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			path = argv[++i];
 	}
-	if (path == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
-		path = DEFAULT_CONFIG;
-	rc = hb_config_load(path, hb_hem_config_keys, &cfg, &err);
-	for (int i = 1; i < argc && rc == 0; i++) {
-		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
-			i++;
-		else if (strcmp(argv[i], "--check-config") == 0)
-			check = true;
-		else if (strncmp(argv[i], "--", 2) == 0 && i + 1 < argc)
-			rc = hb_config_override(cfg, argv[i], argv[i + 1], &err), i++;
-		else
-			rc = hb_error_set(&err, -HB_EINVAL, "unexpected argument '%s' (try --help)", argv[i]);
-	}
+	rc = hb_config_from_argv(argc, argv, hb_hem_config_keys, DEFAULT_CONFIG, &cfg, &check, &err);
 	if (rc == 0)
 		rc = hb_hem_check(cfg, &err);
 	if (rc < 0) {

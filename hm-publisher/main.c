@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -25,45 +24,16 @@ static void usage(FILE *out)
 	      "given as a flag, e.g. --journal /tmp/j.db --command-endpoint ipc:///tmp/c.sock.\n", out);
 }
 
-/* Loads the config from -c (or the default file when it exists) and applies
- * every --key value flag; sets *check when --check-config is given. */
+/* Loads the config of the command line and checks its values. */
 static int load_config(int argc, char **argv, hb_config **out, bool *check, hb_error *err)
 {
-	const char *path = NULL;
-	hb_config *cfg = NULL;
-	int rc;
+	int rc = hb_config_from_argv(argc, argv, hb_publisher_config_keys, DEFAULT_CONFIG, out, check, err);
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
-			if (i + 1 >= argc)
-				return hb_error_set(err, -HB_EINVAL, "%s needs a file", argv[i]);
-			path = argv[++i];
-		}
-	if (path == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
-		path = DEFAULT_CONFIG;
-	rc = hb_config_load(path, hb_publisher_config_keys, &cfg, err);
-	if (rc < 0)
-		return rc;
-	for (int i = 1; i < argc && rc == 0; i++) {
-		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
-			i++;
-		} else if (strcmp(argv[i], "--check-config") == 0) {
-			*check = true;
-		} else if (strncmp(argv[i], "--", 2) == 0 && i + 1 < argc) {
-			rc = hb_config_override(cfg, argv[i], argv[i + 1], err);
-			i++;
-		} else {
-			rc = hb_error_set(err, -HB_EINVAL, "unexpected argument '%s'", argv[i]);
-		}
+	if (rc == 0 && (rc = hb_publisher_check(*out, err)) < 0) {
+		hb_config_free(*out);
+		*out = NULL;
 	}
-	if (rc == 0)
-		rc = hb_publisher_check(cfg, err);
-	if (rc < 0) {
-		hb_config_free(cfg);
-		return rc;
-	}
-	*out = cfg;
-	return 0;
+	return rc;
 }
 
 static int serve(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
@@ -274,4 +275,40 @@ int hb_config_bool(const hb_config *c, const char *key, bool *out, hb_error *err
 	}
 	return hb_error_set(err, -HB_EINVAL, "%.*s = '%.*s' is not a boolean (yes, no, true, false, 1 or 0)",
 			    MSG_MAX, key, MSG_MAX, v);
+}
+
+int hb_config_from_argv(int argc, char **argv, const hb_config_key *keys, const char *default_path,
+			hb_config **out, bool *check, hb_error *err)
+{
+	const char *path = NULL;
+	hb_config *c = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc)
+				return hb_error_set(err, -HB_EINVAL, "%s needs a file", argv[i]);
+			path = argv[++i];
+		}
+	if (path == NULL && default_path != NULL && access(default_path, R_OK) == 0)
+		path = default_path;
+	rc = hb_config_load(path, keys, &c, err);
+	for (int i = 1; i < argc && rc == 0; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+			i++;
+		else if (strcmp(argv[i], "--check-config") == 0 && check != NULL)
+			*check = true;
+		else if (strncmp(argv[i], "--", 2) == 0 && i + 1 < argc) {
+			rc = hb_config_override(c, argv[i], argv[i + 1], err);
+			i++;
+		}
+		else
+			rc = hb_error_set(err, -HB_EINVAL, "unexpected argument '%s'", argv[i]);
+	}
+	if (rc < 0) {
+		hb_config_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
 }

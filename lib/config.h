@@ -37,6 +37,14 @@ int hb_config_load(const char *path, const hb_config_key *keys, hb_config **out,
  * argument.  An unknown key is an error. */
 int hb_config_override(hb_config *c, const char *flag, const char *value, hb_error *err);
 
+/* Builds a daemon's config from its command line: the file of `-c FILE`
+ * (or `--config FILE`), else default_path when that file exists, else the
+ * built-in defaults; then every `--some-key value` flag as an override.
+ * `--check-config` sets *check (which may be NULL to refuse it).  Anything
+ * else is an error naming the argument. */
+int hb_config_from_argv(int argc, char **argv, const hb_config_key *keys, const char *default_path,
+			hb_config **out, bool *check, hb_error *err);
+
 /* Frees c; accepts NULL. */
 void hb_config_free(hb_config *c);
 

@@ -35,7 +35,7 @@ const hb_config_key hb_hem_config_keys[] = {
 	{ "LOG_RETENTION", "20", false },
 	{ "OUTPUT_LIMIT", "65536", false },
 	{ "MAX_MESSAGE_SIZE", "4194304", false },
-	{ "RESOURCES", "/etc/hookbus/resources.conf", false },
+	{ "RESOURCES", HB_CONFIG_DIR "/resources.conf", false },
 	{ "METRICS_LISTEN", "", false },
 	{ "DEBUG_LEVEL", "2", false },
 	{ "LOG", "stderr", false },
@@ -176,13 +176,17 @@ int hem_subscriptions_sync(struct hem *h, hb_error *err)
 	return 0;
 }
 
-/* Queues the hooks of one event unless it was seen already. */
+/* Queues the hooks of one event unless it was seen already.  Events are
+ * taken in sequence only: one after a gap waits for the gap to be replayed. */
 static int event_take(struct hem *h, const hb_message *m, hb_error *err)
 {
 	if (m->seq == 0)
 		return hb_error_set(err, -HB_EINVAL, "message without SEQ");
 	if ((int64_t)m->seq <= h->last_seq)
 		return 0;
+	if ((int64_t)m->seq > h->last_seq + 1)
+		return hb_error_set(err, -HB_EIO, "seq %" PRIu64 " left for later: %" PRId64 " is not recorded yet",
+				    m->seq, h->last_seq + 1);
 	return hem_event_queue(h, m, err);
 }
 
@@ -209,9 +213,15 @@ static int replay(struct hem *h, hb_error *err)
 			hb_frames_free(&fr);
 			return hb_error_set(err, -HB_EIO, "REPLAY answered '%s'", header);
 		}
-		if ((int64_t)first > h->last_seq + 1)
+		if ((int64_t)first > h->last_seq + 1 && first <= head) {
 			hb_log(HB_LOG_ERROR, "events %" PRId64 "..%llu were pruned from the journal before hem saw them",
 			       h->last_seq + 1, first - 1);
+			if (hb_store_set_last_seq(h->store, (int64_t)first - 1, err) < 0) {
+				hb_frames_free(&fr);
+				return err->code;
+			}
+			h->last_seq = (int64_t)first - 1;
+		}
 		for (size_t i = 1; i + 1 < fr.n; i += 2) {
 			hb_message *m = NULL;
 			hb_error e = { 0 };
@@ -264,8 +274,8 @@ static void bus_read(struct hem *h)
 		} else if ((int64_t)m->seq > h->last_seq + 1) {
 			hb_log(HB_LOG_DEBUG, "gap before seq %" PRIu64 " (last %" PRId64 "): replaying", m->seq, h->last_seq);
 			if (replay(h, &err) < 0)
-				hb_log(HB_LOG_ERROR, "%s", err.msg);
-			if (event_take(h, m, &err) < 0)
+				hb_log(HB_LOG_ERROR, "%s (the next replay retries)", err.msg);
+			else if (event_take(h, m, &err) < 0)
 				hb_log(HB_LOG_ERROR, "seq %" PRIu64 ": %s", m->seq, err.msg);
 		} else if (event_take(h, m, &err) < 0) {
 			hb_log(HB_LOG_ERROR, "seq %" PRIu64 ": %s", m->seq, err.msg);
@@ -426,6 +436,8 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		goto out;
 	hb_log(HB_LOG_INFO, "hem serving: %zu hook(s), last seq %" PRId64 ", concurrency %" PRId64 ", control %s",
 	       h.nhooks, h.last_seq, h.concurrency, hb_config_str(cfg, "CONTROL_ENDPOINT"));
+	if (hb_config_str(cfg, "METRICS_LISTEN")[0] != '\0')
+		hb_log(HB_LOG_WARN, "METRICS_LISTEN is set but this build serves no metrics endpoint");
 	/* Subscribed first, then replayed: nothing falls between the two. */
 	if (replay(&h, err) < 0)
 		hb_log(HB_LOG_WARN, "start-up replay: %s (will retry)", err->msg);

@@ -66,17 +66,24 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 	hb_autofree char *joined = NULL;
 	hb_autofree char *packed = NULL;
 	hb_exec_new e = { 0 };
+	char refusal[HB_ERROR_MAX];
 	int64_t exec_id;
 	int rc;
 
 	rc = hb_args_expand(d->arguments, api_b64, tmpl_b64, &argv, &argc, err);
-	if (rc < 0)
-		return hb_error_prefix(err, "hook %" PRId64 " ARGUMENTS", hook->id);
-	joined = hb_args_join(argv, argc);
-	if (d->arguments_stdin)
-		packed = argv_pack(argv, 0, &packed_len);
-	else
-		packed = argv_pack(argv, argc, &packed_len);
+	if (rc == -HB_ENOMEM)
+		return rc;
+	if (rc < 0) {
+		/* This hook cannot run on this event (its arguments would be too
+		 * large): that is its execution's result, not the event's loss. */
+		hb_error_prefix(err, "ARGUMENTS");
+		snprintf(refusal, sizeof(refusal), "%s", err->msg);
+		e.refusal = refusal;
+		argv = NULL;
+		argc = 0;
+	}
+	joined = argv ? hb_args_join(argv, argc) : strdup("");
+	packed = argv_pack(argv, d->arguments_stdin ? 0 : argc, &packed_len);
 	hb_args_free(argv);
 	if (joined == NULL || packed == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
@@ -95,8 +102,9 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 	e.remote_host = d->remote ? m->remote_host : NULL;
 	rc = hb_store_exec_queue(h->store, &e, &exec_id, err);
 	if (rc == 0 && exec_id >= 0)
-		hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " queued for seq %" PRIu64 " %s",
-		       hook->id, d->name, exec_id, m->seq, key);
+		hb_log(e.refusal ? HB_LOG_WARN : HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " %s for seq %"
+		       PRIu64 " %s%s%s", hook->id, d->name, exec_id, e.refusal ? "refused" : "queued", m->seq, key,
+		       e.refusal ? ": " : "", e.refusal ? e.refusal : "");
 	return rc;
 }
 

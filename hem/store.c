@@ -364,8 +364,8 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		rc = meta_set(s, "next_qorder", qorder + 1, err);
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
-			     "command, arguments, argv, stdin_data, remote_host, queued_ms) "
-			     "VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr) "
+			     "VALUES (?, ?, ?, ?13, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?14, ?14, ?15, ?16)", &st, err);
 	if (rc == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -384,6 +384,12 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 			sqlite3_bind_blob(st, 10, e->stdin_len ? e->stdin_data : "", (int)e->stdin_len, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, e->remote_host, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 12, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		sqlite3_bind_text(st, 13, e->refusal ? "ERROR" : "PENDING", -1, SQLITE_STATIC);
+		if (e->refusal != NULL) {
+			sqlite3_bind_int64(st, 14, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+			sqlite3_bind_int(st, 15, 255);
+			sqlite3_bind_blob(st, 16, e->refusal, (int)strlen(e->refusal), SQLITE_STATIC);
+		}
 		rc = step_done(s, st, err);
 	}
 	if (rc == 0)

@@ -74,6 +74,7 @@ typedef struct hb_exec_new {
 	const char *stdin_data; /* NULL when none */
 	size_t stdin_len;
 	const char *remote_host;
+	const char *refusal;    /* non-NULL: recorded at once as an ERROR with this on stderr */
 } hb_exec_new;
 
 /* The end of an execution (buffers borrowed). */
@@ -129,7 +130,8 @@ int hb_store_hook_get(hb_store *s, int64_t id, hb_hook_row *out, hb_error *err);
 typedef int (*hb_hook_fn)(void *ctx, const hb_hook_row *h, hb_error *err);
 int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err);
 
-/* Queues an execution (state PENDING) with the hook's next EXECUTION_ID,
+/* Queues an execution (state PENDING, or ERROR at once when e->refusal is
+ * set) with the hook's next EXECUTION_ID,
  * stored in *exec_id.  For an event (seq >= 0, not a retry) that already has
  * a record of this hook, nothing is queued and *exec_id is -1. */
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err);

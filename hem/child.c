@@ -178,6 +178,11 @@ void hb_child_kill(const hb_child *c, int sig)
 		kill(-c->pid, sig);
 }
 
+bool hb_child_group_alive(const hb_child *c)
+{
+	return c->pid > 0 && kill(-c->pid, 0) == 0;
+}
+
 void hb_child_release(hb_child *c)
 {
 	if (c->pid > 0 && !c->exited) {

@@ -57,6 +57,10 @@ bool hb_child_reap(hb_child *c);
 /* Sends sig to the child's whole process group. */
 void hb_child_kill(const hb_child *c, int sig);
 
+/* Whether any process of the child's process group is still alive (the
+ * leader may have been reaped while members it started live on). */
+bool hb_child_group_alive(const hb_child *c);
+
 /* Closes every descriptor and frees the buffers (the process must have been
  * reaped, or is killed with SIGKILL and reaped here). */
 void hb_child_release(hb_child *c);

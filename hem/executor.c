@@ -411,7 +411,10 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 		hb_capture_read(&r->child.out);
 		hb_capture_read(&r->child.err);
 		hb_child_write_stdin(&r->child);
-		if (hb_child_reap(&r->child))
+		/* A timed-out hook whose leader died of the SIGTERM keeps its
+		 * slot while other members of its group live: the timer sends
+		 * them SIGKILL when the grace period ends. */
+		if (hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child)))
 			finish_run(h, r, NULL);
 	}
 }
@@ -452,6 +455,8 @@ void hem_children_timers(struct hem *h)
 			       r->exec_id);
 			hb_child_kill(&r->child, SIGKILL);
 			r->kill_ms = now + KILL_GRACE_MS;
+			if (hb_child_reap(&r->child))
+				finish_run(h, r, NULL);
 		}
 	}
 }

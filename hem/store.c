@@ -365,7 +365,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
 			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr) "
-			     "VALUES (?, ?, ?, ?13, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?14, ?14, ?15, ?16)", &st, err);
+			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16)", &st, err);
 	if (rc == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -202,3 +202,162 @@ class DaemonTest(unittest.TestCase):
 
     def run_cmd(self, argv, stdin=None, timeout=30):
         return subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout, text=True)
+
+
+# --- hem ----------------------------------------------------------------------------------------
+
+import sqlite3  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+
+HEM = os.path.join(BUILD, "hem", "hem")
+RESOURCES = os.path.join(SOURCE, "conf", "resources.conf")
+
+
+class ControlError(Exception):
+    """hem's control endpoint answered ERROR; the exception's text is the reason it gave."""
+
+
+class Hem:
+    """A running hem with its database, hook directory, control socket and log in directory d.
+
+    It follows the bus at subscriber_endpoint (default: the publisher's PUB) and asks the
+    publisher's command endpoint for REPLAY. Starting it again with the same directory (after
+    stop() or kill()) reopens the same database."""
+
+    def __init__(self, d, pub, extra=(), env=None, subscriber_endpoint=None):
+        self.dir = d
+        self.subscriber_endpoint = subscriber_endpoint or pub.pub_endpoint
+        self.publisher_command_endpoint = pub.cmd_endpoint
+        self.control_endpoint = "ipc://%s/run/hem.sock" % d
+        self.database = os.path.join(d, "hem.db")
+        self.hook_base_path = os.path.join(d, "hooks")
+        self.log = os.path.join(d, "hem.log")
+        self.out = os.path.join(d, "hem.out")
+        self.extra = list(extra)
+        self.env = env
+        self.proc = None
+        os.makedirs(self.hook_base_path, mode=0o755, exist_ok=True)
+        os.chmod(self.hook_base_path, 0o755)
+
+    def argv(self):
+        return [HEM, "--subscriber-endpoint", self.subscriber_endpoint,
+                "--publisher-command-endpoint", self.publisher_command_endpoint,
+                "--control-endpoint", self.control_endpoint, "--database", self.database,
+                "--hook-base-path", self.hook_base_path, "--resources", RESOURCES,
+                "--log", self.log, "--debug-level", "3"] + self.extra
+
+    def start(self):
+        with open(self.out, "ab") as out:
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                         cwd=self.dir, env=self.env)
+        wait_for(self.ready, what="hem to answer on its control endpoint")
+        return self
+
+    def ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("hem exited with %d: %s\n%s" % (self.proc.returncode, self.out_text(), self.log_text()))
+        try:
+            reply = request(self.control_endpoint, [b"POOL"], timeout_ms=200)
+        except TimeoutError:
+            return False
+        return reply[0] == b"OK"
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, then checks that the daemon exits 0 on its own."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("hem did not stop on SIGTERM")
+        if code != 0:
+            raise AssertionError("hem exited %d after SIGTERM; log:\n%s\n%s" % (code, self.log_text(), self.out_text()))
+
+    def kill(self):
+        """SIGKILL (no clean-up by hem at all), and waits for the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def out_text(self):
+        try:
+            with open(self.out, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    # The control API (docs/PROTOCOL.md): one request, an answer of OK + payload or ERROR + reason.
+
+    def control(self, *frames, timeout_ms=10000):
+        """Sends one request and returns (status, payload) as strings."""
+        reply = request(self.control_endpoint, [f if isinstance(f, bytes) else str(f).encode() for f in frames],
+                        timeout_ms=timeout_ms)
+        if len(reply) != 2 or reply[0] not in (b"OK", b"ERROR"):
+            raise AssertionError("malformed control answer %r" % (reply,))
+        return reply[0].decode(), reply[1].decode("utf-8", "replace")
+
+    def call(self, *frames):
+        """Sends one request and returns the OK payload; raises ControlError on ERROR."""
+        status, payload = self.control(*frames)
+        if status != "OK":
+            raise ControlError(payload)
+        return payload
+
+    def allocate(self, template):
+        return int(self.call("ALLOCATE", template))
+
+    def info_xml(self, hook_id, exec_id=None):
+        """The text of the HOOK document (or of one HOOK_EXECUTION_RECORD)."""
+        return self.call(*(["INFO", hook_id] + ([] if exec_id is None else [exec_id])))
+
+    def info(self, hook_id, exec_id=None):
+        return ET.fromstring(self.info_xml(hook_id, exec_id))
+
+    def pool_xml(self):
+        return self.call("POOL")
+
+    def pool(self):
+        return ET.fromstring(self.pool_xml())
+
+    def log_xml(self, since=-1, until=-1, hook_id=-1, which="all"):
+        """The text of the HOOKLOG answer to LOG (-1: no filter)."""
+        return self.call("LOG", since, until, hook_id, which)
+
+    def log_query(self, since=-1, until=-1, hook_id=-1, which="all"):
+        return ET.fromstring(self.log_xml(since, until, hook_id, which))
+
+    # Reading hem.db directly (WAL: safe while hem writes).
+
+    def db(self, sql, args=()):
+        con = sqlite3.connect(self.database, timeout=20)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+    def last_seq(self):
+        return self.db("SELECT value FROM meta WHERE key = 'last_seq'")[0][0]
+
+
+def _daemon_test_hem(self, pub, extra=(), env=None, subscriber_endpoint=None):
+    """Starts hem in the test's directory (see Hem); it is stopped (exit 0 checked) at the end."""
+    h = Hem(self.dir, pub, extra, env, subscriber_endpoint)
+    self.cleanups.append(h.kill)
+    self.cleanups.append(h.stop)
+    return h.start()
+
+
+DaemonTest.hem = _daemon_test_hem

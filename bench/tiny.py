@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""tiny.py -- benchmark 4: wall time of one `hm-publisher emit` and one `hm-publisher oci-hook`
+(each a whole process: start, one EMIT, its ACK, exit) over the wall time of /bin/true, measured by
+bench/spawn_probe in the same run. Goal: p50 <= 3 ms, and the ratio printed."""
+import argparse
+import json
+import os
+import subprocess
+
+from common import HM_PUBLISHER, SPAWN, Scratch, machine, run
+
+
+def wall(count, argv, stdin=None):
+    cmd = [SPAWN, "wall", str(count)] + (["--stdin", stdin] if stdin else []) + list(argv)
+    out = run(cmd, timeout=600).split()
+    return float(out[2]), float(out[4])
+
+
+def report(name, p, base):
+    print("RESULT %-28s p50 %.3f ms  p99 %.3f ms  over /bin/true p50 %.3f ms: ratio %.2f  goal p50 <= 3 ms: %s"
+          % (name, p[0], p[1], base[0], p[0] / base[0], "met" if p[0] <= 3.0 else "NOT met"), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--count", type=int, default=500)
+    a = ap.parse_args()
+    print("machine: " + machine())
+    base = wall(a.count, ["/bin/true"])
+    print("/bin/true: p50 %.3f ms  p99 %.3f ms" % base)
+    with Scratch(start_hem=False) as s:
+        emit = wall(a.count, [HM_PUBLISHER, "emit", "state", "VM", "0", "PENDING", "LCM_INIT", "-q",
+                              "--endpoint", s.pub.cmd_endpoint])
+        report("emit", emit, base)
+        probe = subprocess.run([HM_PUBLISHER, "oci-hook", "--help"], capture_output=True)
+        if probe.returncode != 0:
+            print("oci-hook: not built in this hm-publisher; skipped")
+            return
+        bundle = os.path.join(s.dir, "bundle")
+        os.makedirs(bundle)
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump({"ociVersion": "1.0.2", "hostname": "bench", "process": {"args": ["/bin/true"],
+                       "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}, f)
+        state = os.path.join(s.dir, "state.json")
+        with open(state, "w") as f:
+            json.dump({"ociVersion": "1.0.2", "id": "bench-container", "status": "creating", "pid": 1,
+                       "bundle": bundle, "annotations": {"io.kubernetes.pod.namespace": "bench"}}, f)
+        oci = wall(a.count, [HM_PUBLISHER, "oci-hook", "createRuntime", "--endpoint", s.pub.cmd_endpoint],
+                   stdin=state)
+        report("oci_hook", oci, base)
+
+
+if __name__ == "__main__":
+    main()

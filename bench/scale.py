@@ -22,7 +22,8 @@ def started(h):
 
 
 def seed_records(db, hook_id, count):
-    """Inserts count finished records of hook_id straight into hem.db (hem stopped)."""
+    """Inserts count finished records of hook_id straight into hem.db (hem stopped), one a second
+    up to now, as if the hook had run every second."""
     con = sqlite3.connect(db)
     with con:
         q0 = con.execute("SELECT value FROM meta WHERE key = 'next_qorder'").fetchone()[0]
@@ -32,7 +33,7 @@ def seed_records(db, hook_id, count):
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
             "INSERT INTO hook_log (hook_id, exec_id, qorder, state, command, arguments, argv, queued_ms, "
             "start_ms, end_ms, code, stdout, stderr) SELECT ?, ? + i, ? + i, 'SUCCESS', '/bin/true', '', x'', "
-            "? - (? - i), ? - (? - i), ? - (? - i), 0, x'', x'' FROM n",
+            "? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' FROM n",
             (count, hook_id, e0, q0, now, count, now, count, now, count))
         con.execute("UPDATE hook SET next_exec = ? WHERE id = ?", (e0 + count, hook_id))
         con.execute("UPDATE meta SET value = ? WHERE key = 'next_qorder'", (q0 + count,))
@@ -51,11 +52,12 @@ def timed(argv, n=20):
 def per_execution_ms(records, executions, concurrency=8):
     """Per-execution cost (ms of wall time per hook run, /bin/true) for a hook whose log already
     holds `records` records and keeps them all (LOG_RETENTION = records), so that every finished
-    execution prunes one record."""
+    execution prunes one record; with records = 0 nothing is pruned (the baseline). records must be
+    0 or at least `executions`."""
     with Scratch(hem_extra=["--concurrency", str(concurrency)],
                  pub_extra=["--journal-retention", str(executions + 10)]) as s:
         s.hem.allocate("NAME = r\nTYPE = api\nCOMMAND = /bin/true\nCALL = one.bench.retention\n"
-                       "LOG_RETENTION = %d\n" % max(records, 1))
+                       "LOG_RETENTION = %d\n" % (records or executions + 10))
         s.hem.stop()
         if records:
             seed_records(s.hem.database, 0, records)

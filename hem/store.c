@@ -500,26 +500,17 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		sqlite3_bind_int64(st, 12, exec_id);
 		rc = step_done(s, st, err);
 	}
-	/* Retention: the newest `retention` finished records stay.  The records
-	 * to drop are those below the retention-th newest finished execution id
-	 * (primary-key range, never a scan of the table). */
+	/* Retention: the finished records of the hook's newest `retention`
+	 * executions stay.  Execution ids only grow, so the cut-off is the
+	 * hook's next id less `retention`: one primary-key range delete whose
+	 * cost does not depend on how many records are kept. */
 	if (rc == 0 && retention >= 0)
-		rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ?1 AND state NOT IN ('PENDING', 'RUNNING') "
-			     "AND exec_id < (SELECT exec_id FROM hook_log WHERE hook_id = ?1 AND state NOT IN "
-			     "('PENDING', 'RUNNING') ORDER BY exec_id DESC LIMIT 1 OFFSET ?2)", &prune, err);
+		rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
+			     "WHERE id = ?1) - ?2 AND state NOT IN ('PENDING', 'RUNNING')", &prune, err);
 	if (rc == 0 && retention >= 0) {
 		sqlite3_bind_int64(prune, 1, hook_id);
-		sqlite3_bind_int64(prune, 2, retention > 0 ? retention - 1 : 0);
+		sqlite3_bind_int64(prune, 2, retention);
 		rc = step_done(s, prune, err);
-		if (rc == 0 && retention == 0) {
-			hb_autostmt sqlite3_stmt *all = NULL;
-			rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ? AND state NOT IN ('PENDING', 'RUNNING')",
-				     &all, err);
-			if (rc == 0) {
-				sqlite3_bind_int64(all, 1, hook_id);
-				rc = step_done(s, all, err);
-			}
-		}
 	}
 	if (rc == 0)
 		rc = hb_store_commit(s, err);

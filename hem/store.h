@@ -146,8 +146,10 @@ int hb_store_exec_next(hb_store *s, hb_exec_row *rows, size_t max, hb_running_fn
 /* Marks a record RUNNING with its start time. */
 int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err);
 
-/* Completes a record, then keeps only the newest `retention` finished
- * records of the hook (one indexed range delete). */
+/* Completes a record, then deletes the hook's finished records older than
+ * its newest `retention` executions (one indexed range delete, whatever the
+ * size of the log); once nothing of the hook is queued or running, exactly
+ * the newest `retention` records remain. */
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
 			 int64_t retention, hb_error *err);
 

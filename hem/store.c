@@ -28,7 +28,14 @@ int hb_store_open(const char *path, hb_store **out, hb_error *err)
 	if (s == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	rc = hb_db_open(path, "hem", &s->db, err);
+	/* hem.db need not sync each commit (the journal does): in WAL mode a
+	 * commit without sync survives hem's own crash, and what a power loss
+	 * may take back (the newest commits, last_seq with them) hem takes
+	 * again from the publisher's journal by REPLAY. */
+	if (rc == 0)
+		rc = hb_db_exec(s->db, "PRAGMA synchronous = NORMAL", err);
 	if (rc < 0) {
+		hb_db_close(s->db);
 		free(s);
 		return rc;
 	}

@@ -50,22 +50,29 @@ static void make_content(size_t size)
 struct client {
 	const char *endpoint;
 	long count;
+	long window;      /* requests in flight: 1 is a REQ client, more a pipelining DEALER */
 	long failed;
 };
 
+/* Sends c->count EMITs with up to c->window of them awaiting their ACK. */
 static void *client_run(void *arg)
 {
 	struct client *c = arg;
-	void *s = zmq_socket(ctx, ZMQ_REQ);
+	void *s = zmq_socket(ctx, c->window > 1 ? ZMQ_DEALER : ZMQ_REQ);
+	long sent = 0, acked = 0;
 	char reply[256];
 
 	zmq_connect(s, c->endpoint);
-	for (long i = 0; i < c->count; i++) {
-		zmq_send(s, "EMIT", 4, ZMQ_SNDMORE);
-		zmq_send(s, content, content_len, 0);
+	while (acked < c->count) {
+		while (sent < c->count && sent - acked < c->window) {
+			zmq_send(s, "EMIT", 4, ZMQ_SNDMORE);
+			zmq_send(s, content, content_len, 0);
+			sent++;
+		}
 		int n = zmq_recv(s, reply, sizeof(reply) - 1, 0);
 		if (n < 4 || memcmp(reply, "ACK ", 4) != 0)
 			c->failed++;
+		acked++;
 	}
 	zmq_close(s);
 	return NULL;
@@ -101,7 +108,7 @@ static void *sub_new(const char *endpoint)
 }
 
 /* The bus: clients REQ clients share count EMITs; a SUB counts what is published. */
-static void bench_bus(const char *cmd, const char *pub, long clients, long count)
+static void bench_bus(const char *cmd, const char *pub, long clients, long count, long window)
 {
 	void *sub = sub_new(pub);
 	void *probe = zmq_socket(ctx, ZMQ_REQ);
@@ -137,7 +144,7 @@ static void bench_bus(const char *cmd, const char *pub, long clients, long count
 		clients = 64;
 	t0 = now_ns();
 	for (long i = 0; i < clients; i++) {
-		cl[i] = (struct client){ .endpoint = cmd, .count = count / clients };
+		cl[i] = (struct client){ .endpoint = cmd, .count = count / clients, .window = window };
 		pthread_create(&th[i], NULL, client_run, &cl[i]);
 	}
 	t1 = sub_wait(sub, (count / clients) * clients);
@@ -195,14 +202,14 @@ static void bench_raw(long count)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: ingest bus CMD_ENDPOINT PUB_ENDPOINT CLIENTS COUNT SIZE\n"
+		fprintf(stderr, "usage: ingest bus CMD_ENDPOINT PUB_ENDPOINT CLIENTS COUNT SIZE [WINDOW]\n"
 				"       ingest raw COUNT SIZE\n");
 		return 2;
 	}
 	ctx = zmq_ctx_new();
-	if (strcmp(argv[1], "bus") == 0 && argc == 7) {
+	if (strcmp(argv[1], "bus") == 0 && (argc == 7 || argc == 8)) {
 		make_content((size_t)atol(argv[6]));
-		bench_bus(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
+		bench_bus(argv[2], argv[3], atol(argv[4]), atol(argv[5]), argc == 8 ? atol(argv[7]) : 1);
 	} else if (strcmp(argv[1], "raw") == 0 && argc == 4) {
 		make_content((size_t)atol(argv[3]));
 		bench_raw(atol(argv[2]));

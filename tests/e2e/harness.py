@@ -177,8 +177,11 @@ class DaemonTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="hookbus-test-")
         self.cleanups = []
+        # addCleanup, not tearDown: it also runs when a subclass's setUp fails half-way, so the
+        # daemons started before the failure never outlive the test.
+        self.addCleanup(self.clean_up)
 
-    def tearDown(self):
+    def clean_up(self):
         errors = []
         for fn in reversed(self.cleanups):
             try:

@@ -46,6 +46,8 @@ struct oci_hook_args {
 	bool fail_closed;
 };
 
+/* Reads the command line into a: exactly one STAGE (either spelling), the
+ * options with their values checked. */
 static int oci_hook_parse(int argc, char **argv, struct oci_hook_args *a, hb_error *err)
 {
 	const char *stage = NULL;

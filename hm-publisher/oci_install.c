@@ -110,12 +110,15 @@ static void add_stage(struct install_args *a, const hb_oci_stage *st)
 	a->stages[a->nstages++] = st;
 }
 
+/* Reads the command line into a (whose lists the caller frees with
+ * install_args_free, also on error): every regular expression is checked,
+ * stages are deduplicated, and the default stages filled in. */
 static int install_parse(int argc, char **argv, struct install_args *a, hb_error *err)
 {
 	bool install_only = false;
 
 	a->name = DEFAULT_NAME;
-	a->stages = calloc((size_t)argc + hb_oci_nstages, sizeof(*a->stages));
+	a->stages = calloc((size_t)argc + HB_OCI_NSTAGES, sizeof(*a->stages));
 	a->annotations = calloc((size_t)argc, sizeof(char *));
 	a->commands = calloc((size_t)argc, sizeof(char *));
 	if (a->stages == NULL || a->annotations == NULL || a->commands == NULL)
@@ -154,7 +157,7 @@ static int install_parse(int argc, char **argv, struct install_args *a, hb_error
 		} else if (strcmp(o, "--annotation") == 0) {
 			const char *eq = strchr(v, '=');
 			hb_autofree char *key = eq ? strndup(v, (size_t)(eq - v)) : NULL;
-			if (eq == NULL)
+			if (eq == NULL || eq == v || eq[1] == '\0')
 				return hb_error_set(err, -HB_EINVAL, "--annotation takes KEY_RE=VALUE_RE, not '%s'", v);
 			if (key == NULL)
 				return hb_error_set(err, -HB_ENOMEM, "out of memory");
@@ -190,7 +193,7 @@ static int install_parse(int argc, char **argv, struct install_args *a, hb_error
 		return hb_error_set(err, -HB_EINVAL, "--uninstall takes only --hooks-dir, --name and --stage");
 	if (a->nstages == 0) {
 		if (a->uninstall)
-			for (size_t i = 0; i < hb_oci_nstages; i++)
+			for (size_t i = 0; i < HB_OCI_NSTAGES; i++)
 				add_stage(a, &hb_oci_stages[i]);
 		else
 			for (size_t i = 0; i < sizeof(default_stages) / sizeof(default_stages[0]); i++)
@@ -349,7 +352,7 @@ static int install(const struct install_args *a, hb_error *err)
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char **tmps = calloc(a->nstages, sizeof(char *));
-	const hb_oci_stage *others[8];
+	const hb_oci_stage *others[HB_OCI_NSTAGES];
 	size_t nothers = 0;
 	int rc = 0;
 
@@ -395,7 +398,7 @@ static int install(const struct install_args *a, hb_error *err)
 	if (rc < 0)
 		return rc;
 	sync_dir(a->hooks_dir);
-	for (size_t i = 0; i < hb_oci_nstages; i++) {
+	for (size_t i = 0; i < HB_OCI_NSTAGES; i++) {
 		bool asked = false;
 		for (size_t j = 0; j < a->nstages; j++)
 			asked = asked || a->stages[j] == &hb_oci_stages[i];

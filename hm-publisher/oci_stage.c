@@ -3,7 +3,7 @@
 
 #include <strings.h>
 
-const hb_oci_stage hb_oci_stages[] = {
+const hb_oci_stage hb_oci_stages[HB_OCI_NSTAGES] = {
 	{ "createRuntime", "CREATE_RUNTIME" },
 	{ "createContainer", "CREATE_CONTAINER" },
 	{ "startContainer", "START_CONTAINER" },
@@ -11,13 +11,12 @@ const hb_oci_stage hb_oci_stages[] = {
 	{ "poststart", "POSTSTART" },
 	{ "poststop", "POSTSTOP" },
 };
-const size_t hb_oci_nstages = sizeof(hb_oci_stages) / sizeof(hb_oci_stages[0]);
 
 const hb_oci_stage *hb_oci_stage_find(const char *name)
 {
 	if (name == NULL)
 		return NULL;
-	for (size_t i = 0; i < hb_oci_nstages; i++)
+	for (size_t i = 0; i < HB_OCI_NSTAGES; i++)
 		if (strcasecmp(name, hb_oci_stages[i].oci) == 0 || strcasecmp(name, hb_oci_stages[i].state) == 0)
 			return &hb_oci_stages[i];
 	return NULL;

@@ -11,9 +11,10 @@ typedef struct hb_oci_stage {
 	const char *state; /* CREATE_RUNTIME */
 } hb_oci_stage;
 
+#define HB_OCI_NSTAGES 6
+
 /* Every stage, in the order a container goes through them. */
-extern const hb_oci_stage hb_oci_stages[];
-extern const size_t hb_oci_nstages;
+extern const hb_oci_stage hb_oci_stages[HB_OCI_NSTAGES];
 
 /* Returns the stage named name in either spelling, any case
  * (createRuntime, CREATE_RUNTIME, createruntime, create_runtime), or NULL. */

@@ -437,7 +437,7 @@ class InstallTest(DaemonTest):
 
     def test_bad_arguments(self):
         """Bad arguments exit 2 and write nothing."""
-        for args in (["--stage", "prestop"], ["--annotation", "novalue"], ["--annotation", "[=x"],
+        for args in (["--stage", "prestop"], ["--annotation", "novalue"], ["--annotation", "=v"], ["--annotation", "k="], ["--annotation", "[=x"],
                      ["--annotation", "k=("], ["--command", "a{1"], ["--name", "a/b"], ["--name", ".hidden"],
                      ["--timeout", "0"], ["--timeout", "x"], ["--uninstall", "--command", "x"], ["--wat"], ["extra"]):
             self.install(*args, code=2)

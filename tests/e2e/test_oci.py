@@ -63,6 +63,13 @@ def xml_safe(s):
     return "".join("\ufffd" if (ord(c) < 0x20 and c not in "\t\n\r") or c in "\ufffe\uffff" else c for c in s)
 
 
+RECORDER = r'''#!/usr/bin/python3
+import json, os, sys
+with open(%(out)r, "a") as f:
+    f.write(json.dumps({"argv": sys.argv[1:], "key": os.environ.get("HOOK_EVENT_KEY")}) + "\n")
+'''
+
+
 class OciCase(DaemonTest):
     """A publisher, a subscriber on CONTAINER events, and oci-hook runs against them."""
 
@@ -108,6 +115,25 @@ class OciCase(DaemonTest):
                 f.write(config if isinstance(config, str) else json.dumps(config))
         return d
 
+    def recorder_hem(self, pub):
+        """Starts hem with rec.py, a hook that appends its argv and event key to out/hooks.jsonl; returns
+        (hem, a function that reads the records)."""
+        hem = self.hem(pub)
+        out = os.path.join(self.dir, "out", "hooks.jsonl")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        rec = os.path.join(hem.hook_base_path, "rec.py")
+        with open(rec, "w") as f:
+            f.write(RECORDER % {"out": out})
+        os.chmod(rec, 0o755)
+
+        def records():
+            try:
+                with open(out) as f:
+                    return [json.loads(line) for line in f]
+            except FileNotFoundError:
+                return []
+        return hem, records
+
     def validate_xsd(self, raw):
         if shutil.which("xmllint") is None:
             sys.stderr.write("[note: xmllint is not installed: CONTAINER message not validated]\n")
@@ -152,6 +178,31 @@ class OciHookTest(OciCase):
         self.assertEqual([(n.findtext("TYPE"), n.findtext("PATH")) for n in c.findall("NAMESPACES/NAMESPACE")],
                          [("pid", None), ("network", "/var/run/netns/blue")])
         self.no_event()
+
+    def test_hem_state_hook_on_container(self):
+        """hem accepts state hooks on RESOURCE = CONTAINER (any case, no LCM_STATE: one is refused), runs the
+        POSTSTART one with the <CONTAINER> document as $TEMPLATE, and not the CREATE_RUNTIME one."""
+        hem, records = self.recorder_hem(self.pub)
+        started = hem.allocate("NAME = started\nTYPE = state\nRESOURCE = container\nSTATE = POSTSTART\n"
+                               "COMMAND = rec.py\nARGUMENTS = \"$TEMPLATE started\"\n")
+        created = hem.allocate("NAME = created\nTYPE = state\nRESOURCE = CONTAINER\nON = CUSTOM\n"
+                               "STATE = CREATE_RUNTIME\nCOMMAND = rec.py\n")
+        status, reason = hem.control("ALLOCATE", "NAME = bad\nTYPE = state\nRESOURCE = CONTAINER\nON = CUSTOM\n"
+                                                 "STATE = POSTSTOP\nLCM_STATE = LCM_INIT\nCOMMAND = rec.py\n")
+        self.assertEqual((status, "has no LCM states" in reason), ("ERROR", True), reason)
+        self.hook_ok("poststart", state_json("svc-9", status="running", annotations={"team": "<blue>"}))
+        recs = wait_for(records, WAIT, "the POSTSTART hook to run")
+        self.assertEqual(len(recs), 1)
+        self.assertEqual(recs[0]["key"], "EVENT STATE CONTAINER/POSTSTART//svc-9 ")
+        self.assertEqual(recs[0]["argv"][1], "started")
+        doc = ET.fromstring(base64.b64decode(recs[0]["argv"][0]))
+        self.assertEqual((doc.tag, doc.findtext("ID"), doc.findtext("STATUS"), doc.findtext("STAGE")),
+                         ("CONTAINER", "svc-9", "running", "poststart"))
+        self.assertEqual(doc.findtext("ANNOTATIONS/ANNOTATION/VALUE"), "<blue>")
+        head = self.head()
+        wait_for(lambda: hem.last_seq() >= head, WAIT, "hem to take every event")
+        self.assertEqual(hem.db("SELECT count(*) FROM hook_log WHERE hook_id = ?", (created,))[0][0], 0)
+        self.assertEqual(hem.db("SELECT count(*) FROM hook_log WHERE hook_id = ?", (started,))[0][0], 1)
 
     def test_stage_spellings(self):
         """Every stage is accepted in its OCI spelling and as its CONTAINER state name, in any case; STATE is
@@ -449,11 +500,6 @@ class InstallTest(DaemonTest):
 
 # --- runc ---------------------------------------------------------------------------------------
 
-RECORDER = r'''#!/usr/bin/python3
-import json, os, sys
-with open(%(out)r, "a") as f:
-    f.write(json.dumps({"argv": sys.argv[1:], "key": os.environ.get("HOOK_EVENT_KEY")}) + "\n")
-'''
 
 
 @unittest.skipUnless(os.geteuid() == 0, "runc tests need root (they run real containers)")
@@ -523,15 +569,10 @@ class RuncTest(DaemonTest):
         CONTAINER/CREATE_RUNTIME state hooks run with the container document (id, annotations, pid, bundle,
         process args) as $TEMPLATE."""
         pub = self.publisher()
-        hem = self.hem(pub)
-        rec = os.path.join(hem.hook_base_path, "rec.py")
-        with open(rec, "w") as f:
-            f.write(RECORDER % {"out": os.path.join(self.out, "hooks.jsonl")})
-        os.chmod(rec, 0o755)
+        hem, records = OciCase.recorder_hem(self, pub)
         for name, state in (("on-stop", "POSTSTOP"), ("on-create", "CREATE_RUNTIME")):
             hem.allocate("NAME = %s\nTYPE = state\nRESOURCE = CONTAINER\nON = CUSTOM\nSTATE = %s\n"
                          "COMMAND = rec.py\nARGUMENTS = \"$TEMPLATE %s\"\n" % (name, state, name))
-        self.assertIn("has no LCM states", str(self.hem_refusal(hem)))
         ep = pub.cmd_endpoint
         self.configure({"createRuntime": [self.oci_hook("createRuntime", "--endpoint", ep)],
                         "poststart": [self.oci_hook("poststart", "--endpoint", ep)],
@@ -541,13 +582,6 @@ class RuncTest(DaemonTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr.strip(), "", "oci-hook warned: " + r.stderr)
         self.assertTrue(self.ran())
-
-        def records():
-            try:
-                with open(os.path.join(self.out, "hooks.jsonl")) as f:
-                    return [json.loads(line) for line in f]
-            except FileNotFoundError:
-                return []
         recs = wait_for(lambda: len(records()) >= 2 and records(), WAIT, "both hem hooks to run")
         by = {r["argv"][1]: r for r in recs}
         self.assertEqual(sorted(by), ["on-create", "on-stop"])
@@ -569,12 +603,6 @@ class RuncTest(DaemonTest):
         states = sorted({base64.b64decode(c).split(b"<STATE>")[1].split(b"<")[0].decode()
                          for k, c in zip(replay[1::2], replay[2::2]) if k.startswith(b"EVENT STATE CONTAINER/")})
         self.assertEqual(states, ["CREATE_RUNTIME", "POSTSTART", "POSTSTOP"])
-
-    def hem_refusal(self, hem):
-        status, reason = hem.control("ALLOCATE", "NAME = bad\nTYPE = state\nRESOURCE = CONTAINER\nON = CUSTOM\n"
-                                                 "STATE = POSTSTOP\nLCM_STATE = LCM_INIT\nCOMMAND = rec.py\n")
-        self.assertEqual(status, "ERROR")
-        return reason
 
     def test_bus_down_fail_open(self):
         """With nothing on the endpoint, the container still runs: each hook warns and exits 0."""

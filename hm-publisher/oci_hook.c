@@ -158,7 +158,7 @@ int hb_oci_hook_main(int argc, char **argv)
 	hb_autofree char *endpoint = NULL;
 	hb_autofree char *what = NULL;
 	hb_error err = { 0 };
-	char stage_only[64];
+	char unread[64];
 	uint64_t seq;
 	int rc, status;
 
@@ -173,8 +173,8 @@ int hb_oci_hook_main(int argc, char **argv)
 	}
 	rc = read_state(&s, &err);
 	if (rc < 0) {
-		snprintf(stage_only, sizeof(stage_only), "%s event not published", a.stage->state);
-		status = give_up(&a, stage_only, err.msg, HB_EXIT_USAGE);
+		snprintf(unread, sizeof(unread), "%s event not published", a.stage->state);
+		status = give_up(&a, unread, err.msg, HB_EXIT_USAGE);
 		goto out;
 	}
 	if (s->bundle != NULL && hb_oci_config_load(s->bundle, &cfg, &err) < 0)

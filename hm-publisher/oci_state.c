@@ -410,5 +410,6 @@ int hb_oci_config_load(const char *bundle, hb_oci_config **out, hb_error *err)
 	rc = hb_file_read(path, HB_OCI_CONFIG_MAX, &text, &len, err);
 	if (rc < 0)
 		return rc;
-	return hb_oci_config_parse(text, len, out, err);
+	rc = hb_oci_config_parse(text, len, out, err);
+	return rc < 0 ? hb_error_prefix(err, "%s", bundle) : 0;
 }

@@ -91,7 +91,8 @@ void hb_oci_state_free(hb_oci_state *s);
  */
 int hb_oci_config_parse(const char *json, size_t len, hb_oci_config **out, hb_error *err);
 
-/* Reads BUNDLE/config.json (at most HB_OCI_CONFIG_MAX bytes) and parses it. */
+/* Reads bundle/config.json (at most HB_OCI_CONFIG_MAX bytes) and parses it;
+ * errors name the file. */
 int hb_oci_config_load(const char *bundle, hb_oci_config **out, hb_error *err);
 
 /* Frees c; accepts NULL. */

@@ -147,10 +147,14 @@ class OciHookTest(OciCase):
         """A createRuntime state with annotations and a bundle gives one CONTAINER/CREATE_RUNTIME event
         keyed by the container id, REMOTE_HOST this node, and the <CONTAINER> document of DESIGN 3."""
         b = self.bundle()
+        by_id = self.subscriber(self.pub, ("EVENT API hookbus.test.probe", "EVENT CONTAINER web-1/"))
+        settle_subscription(self.pub, by_id)
         self.hook_ok("createRuntime", state_json("web-1", bundle=b,
                                                  annotations={"io.kubernetes.pod.name": "web", "team": "blue"}))
         key, msg, raw = self.event()
         self.assertEqual(key, "EVENT STATE CONTAINER/CREATE_RUNTIME//web-1 ")
+        other = by_id.recv()
+        self.assertEqual(other, [b"EVENT CONTAINER web-1/CREATE_RUNTIME/ ", base64.b64encode(raw)])
         self.validate_xsd(raw)
         self.assertEqual([c.tag for c in msg], ["HOOK_TYPE", "SEQ", "HOOK_OBJECT", "STATE", "RESOURCE_ID",
                                                "REMOTE_HOST", "CONTAINER"])

@@ -151,18 +151,17 @@ static int emit_parse(int argc, char **argv, struct emit_args *a, hb_error *err)
 	return 0;
 }
 
-/* Finds the command endpoint: --endpoint, $HOOKBUS_PUBLISHER, -c FILE, default. */
-static int emit_endpoint(const struct emit_args *a, char **out, hb_error *err)
+int hb_emit_endpoint(const char *flag, const char *config, char **out, hb_error *err)
 {
 	const char *env = getenv("HOOKBUS_PUBLISHER");
 	hb_config *cfg = NULL;
 	int rc;
 
-	if (a->endpoint != NULL || (env != NULL && env[0] != '\0') || a->config == NULL) {
-		*out = strdup(a->endpoint ? a->endpoint : (env && env[0]) ? env : HB_DEFAULT_COMMAND_ENDPOINT);
+	if (flag != NULL || (env != NULL && env[0] != '\0') || config == NULL) {
+		*out = strdup(flag ? flag : (env && env[0]) ? env : HB_DEFAULT_COMMAND_ENDPOINT);
 		return *out ? 0 : hb_error_set(err, -HB_ENOMEM, "out of memory");
 	}
-	rc = hb_config_load(a->config, hb_publisher_config_keys, &cfg, err);
+	rc = hb_config_load(config, hb_publisher_config_keys, &cfg, err);
 	if (rc < 0)
 		return rc;
 	*out = strdup(hb_config_nth(cfg, "COMMAND_ENDPOINT", 0));
@@ -234,7 +233,7 @@ int hb_emit_main(int argc, char **argv)
 	else if (rc == 0)
 		rc = hb_error_set(&err, -HB_EINVAL, "emit needs 'api' or 'state', not '%s'", a.pos[0]);
 	if (rc == 0)
-		rc = emit_endpoint(&a, &endpoint, &err);
+		rc = hb_emit_endpoint(a.endpoint, a.config, &endpoint, &err);
 	if (rc < 0) {
 		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
 		if (rc == -HB_EINVAL)

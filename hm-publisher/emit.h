@@ -7,7 +7,7 @@
 #include "error.h"
 #include "message.h"
 
-/* Exit statuses of `hm-publisher emit` (and later `oci-hook`). */
+/* Exit statuses of `hm-publisher emit` and `oci-hook --fail-closed`. */
 enum {
 	HB_EXIT_OK = 0,          /* acknowledged */
 	HB_EXIT_REFUSED = 1,     /* the publisher answered ERROR */
@@ -24,6 +24,12 @@ enum {
  * answered in time. */
 int hb_emit_send(const char *endpoint, const hb_message *msg, int timeout_ms, uint64_t *seq,
 		 hb_error *err);
+
+/* Finds the command endpoint as emit and oci-hook do: flag (--endpoint) when
+ * non-NULL, else a non-empty $HOOKBUS_PUBLISHER, else the first
+ * COMMAND_ENDPOINT of the config file config when non-NULL, else
+ * HB_DEFAULT_COMMAND_ENDPOINT.  *out is a new string the caller frees. */
+int hb_emit_endpoint(const char *flag, const char *config, char **out, hb_error *err);
 
 /* `hm-publisher emit ...` (argv[0] is "emit"); returns the exit status. */
 int hb_emit_main(int argc, char **argv);

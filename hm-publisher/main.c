@@ -1,4 +1,4 @@
-/* main.c -- hm-publisher's command line: serve, emit, and the configuration check. */
+/* main.c -- hm-publisher's command line: serve, emit, oci-hook, install-oci-hook, and the configuration check. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,8 @@
 #include "config.h"
 #include "emit.h"
 #include "log.h"
+#include "oci_hook.h"
+#include "oci_install.h"
 #include "publisher.h"
 #include "signals.h"
 
@@ -17,6 +19,8 @@ static void usage(FILE *out)
 {
 	fputs("usage: hm-publisher serve [-c FILE] [--check-config] [--KEY VALUE]...\n"
 	      "       hm-publisher emit api|state ...   (see hm-publisher emit --help)\n"
+	      "       hm-publisher oci-hook STAGE ...   (see hm-publisher oci-hook --help)\n"
+	      "       hm-publisher install-oci-hook --hooks-dir DIR ...   (see its --help)\n"
 	      "       hm-publisher --check-config [-c FILE] [--KEY VALUE]...\n"
 	      "       hm-publisher --version | --help\n"
 	      "serve runs the bus daemon in the foreground.  -c names the config file\n"
@@ -104,6 +108,13 @@ int main(int argc, char **argv)
 		xmlCleanupParser();
 		return rc;
 	}
+	if (strcmp(argv[1], "oci-hook") == 0) {
+		rc = hb_oci_hook_main(argc - 1, argv + 1);
+		xmlCleanupParser();
+		return rc;
+	}
+	if (strcmp(argv[1], "install-oci-hook") == 0)
+		return hb_oci_install_main(argc - 1, argv + 1);
 	fprintf(stderr, "hm-publisher: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

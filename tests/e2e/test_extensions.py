@@ -409,5 +409,43 @@ class ConcurrencyTest(ExtCase):
         self.assertIn("SKIPPED", self.hookctl("show", str(hid), "-e", "1"))
 
 
+# --- migration ----------------------------------------------------------------------------------
+
+class MigrationTest(ExtCase):
+    def test_version_1_database_migrates_forward(self):
+        """A hem.db of schema version 1 (before retries and SKIPPED) is migrated at start: its hooks
+        and records are kept, records read as attempt 1, and the new columns and state work."""
+        import sqlite3
+        from harness import SOURCE
+        db = os.path.join(self.dir, "hem.db")
+        con = sqlite3.connect(db)
+        with open(os.path.join(SOURCE, "db", "hem_001_init.sql")) as f:
+            con.executescript(f.read())
+        con.executescript(
+            "INSERT INTO hook (id, name, type, prefix, template, created, updated, next_exec) VALUES "
+            "(0, 'old', 'api', 'EVENT API one.vm.allocate ', 'COMMAND=old.py\nCALL=one.vm.allocate\n"
+            "CONCURRENCY=1\nCONCURRENCY_POLICY=skip\n', 1, 1, 1);"
+            "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, command, arguments, argv, "
+            "queued_ms, start_ms, end_ms, code, stdout, stderr) VALUES (0, 0, 0, 'SUCCESS', NULL, NULL, 'old.py', "
+            "'a', X'6100', 1000, 1000, 2000, 0, X'', X'');"
+            "UPDATE meta SET value = 1 WHERE key IN ('next_hook_id', 'next_qorder');"
+            "PRAGMA user_version = 1;")
+        con.close()
+        self.start_hem()
+        self.assertEqual(self.h.db("PRAGMA user_version"), [(2,)])
+        rec = self.record_xml(0, 0)
+        self.assertEqual((rec.findtext("STATE"), rec.findtext("ATTEMPT"), rec.findtext("ARGUMENTS")),
+                         ("SUCCESS", "1", "a"))
+        self.assertEqual(self.hook_xml(0).findtext("TEMPLATE/CONCURRENCY_POLICY"), "skip")
+        release = os.path.join(self.dir, "release")
+        out = self.waiter("old.py", release=release)
+        self.emit_api("one.vm.allocate")
+        self.wait_runs(out, 1)
+        self.emit_api("one.vm.allocate")
+        self.until(lambda: [r for r in self.records(0) if r["state"] == "SKIPPED"], "a SKIPPED record")
+        open(release, "w").close()
+        self.wait_idle()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

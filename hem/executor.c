@@ -363,16 +363,23 @@ static int queue_auto_retry(struct hem *h, int64_t hook_id, int64_t exec_id, boo
 
 /* Completes the record of execution exec_id of hook_id with end, and queues
  * its automatic retry when one is due, in one transaction: a crash between
- * the two cannot lose the retry. */
+ * the two cannot lose the retry.  The retry is queued first, while the
+ * record is still there to copy (completing it may prune it at once, with
+ * LOG_RETENTION = 0); when that fails, the end is recorded all the same. */
 static void record_end(struct hem *h, int64_t hook_id, int64_t exec_id, const hb_exec_end *end, int64_t retention)
 {
 	hb_error err = { 0 };
 	int rc = hb_store_begin(h->store, &err);
 
+	if (rc == 0 && strcmp(end->state, HB_EXEC_ERROR) == 0 &&
+	    queue_auto_retry(h, hook_id, exec_id, end->timed_out, &err) < 0) {
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "queueing the retry of hook %" PRId64 " execution %" PRId64 ": %s", hook_id,
+		       exec_id, err.msg);
+		rc = hb_store_begin(h->store, &err);
+	}
 	if (rc == 0)
 		rc = hb_store_exec_finish(h->store, hook_id, exec_id, end, retention, &err);
-	if (rc == 0 && strcmp(end->state, HB_EXEC_ERROR) == 0)
-		rc = queue_auto_retry(h, hook_id, exec_id, end->timed_out, &err);
 	if (rc == 0)
 		rc = hb_store_commit(h->store, &err);
 	if (rc < 0) {

@@ -343,6 +343,19 @@ class RetryTest(ExtCase):
         self.assertEqual([(r["timed_out"], r["attempt"], r["retry_of"]) for r in recs], [(1, 1, None), (1, 2, 0)])
         self.assertEqual(len(self.records(plain)), 1)
 
+    def test_retries_with_no_records_kept(self):
+        """RETRIES with LOG_RETENTION = 0: every attempt runs although each record is pruned as soon
+        as it ends."""
+        self.start_hem()
+        out = self.recorder("fail.py", code=1)
+        hid = self.api_hook("unlogged", "one.vm.allocate", "fail.py",
+                            "RETRIES = 2\nRETRY_DELAY = 0\nLOG_RETENTION = 0\n")
+        self.emit_api("one.vm.allocate")
+        self.until(lambda: len(self.runs(out, "end")) == 3, "three attempts")
+        self.wait_idle()
+        self.assertEqual(self.records(hid), [])
+        self.assertEqual(len(self.runs(out)), 3)
+
     def test_pending_retry_survives_sigkill(self):
         """A retry waiting for its time is a stored record: hem killed with SIGKILL and started again
         still runs it (attempt 2, linked to the first)."""

@@ -89,6 +89,9 @@ class Sshd:
                     % (self.port, self.host_key, self.authorized, os.path.join(self.dir, "sshd.pid")))
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         self.log = os.path.join(self.dir, "sshd.log")
+        self.proc = None
+
+    def start(self):
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=out)
@@ -102,7 +105,7 @@ class Sshd:
                 "-o LogLevel=ERROR" % (self.port, self.client_key))
 
     def stop(self):
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
@@ -129,13 +132,14 @@ class ExtCase(HemCase):
 
 # --- REMOTE -------------------------------------------------------------------------------------
 
-@unittest.skipUnless(os.path.exists(SSHD) and shutil.which("ssh") and shutil.which("ssh-keygen"),
-                     "openssh-server and openssh-client are needed")
+@unittest.skipUnless(os.path.exists(SSHD) and shutil.which("ssh") and shutil.which("ssh-keygen") and os.geteuid() == 0,
+                     "needs root, openssh-server and openssh-client (scripts/setup installs them)")
 class RemoteTest(ExtCase):
     def setUp(self):
         super().setUp()
         self.sshd = Sshd(self.dir)
         self.cleanups.append(self.sshd.stop)
+        self.sshd.start()
         self.remote_base = os.path.join(self.dir, "remote-hooks")
         self.remote_out = os.path.join(self.outdir, "remote.jsonl")
         self.fail_flag = os.path.join(self.dir, "remote-fail")

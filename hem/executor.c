@@ -444,6 +444,21 @@ static char *sh_quote(char *p, const char *s)
 	return p;
 }
 
+/* Whether path has a ".." component. */
+static bool has_dotdot(const char *path)
+{
+	while (*path != '\0') {
+		size_t len = strcspn(path, "/");
+
+		if (len == 2 && path[0] == '.' && path[1] == '.')
+			return true;
+		path += len;
+		if (*path == '/')
+			path++;
+	}
+	return false;
+}
+
 /*
  * Builds the argument vector of a remote execution in *out (a new
  * NULL-terminated array whose strings point into h->remote_shell, row and
@@ -460,6 +475,8 @@ static int remote_argv(struct hem *h, const hb_exec_row *row, char **path, char 
 	char **argv, *p;
 	int rc;
 
+	if (row->command[0] != '/' && has_dotdot(row->command))
+		return hb_error_set(err, -HB_EPERM, "COMMAND '%s' leaves REMOTE_HOOK_BASE_PATH ('..')", row->command);
 	rc = program_find(h->remote_shell[0], path, err);
 	if (rc < 0)
 		return rc;

@@ -205,6 +205,15 @@ class RemoteTest(ExtCase):
         self.assertEqual(recs[0]["state"], "ERROR")
         self.assertIn(b"no REMOTE_HOST", recs[0]["stderr"])
         self.assertIsNone(recs[0]["remote_host"])
+        # A REMOTE_HOST that ssh would take for an option is refused the same way.
+        pwned = os.path.join(self.dir, "PWNED")
+        host = self.h.allocate('NAME = remote-host\nTYPE = state\nRESOURCE = HOST\nSTATE = ERROR\nREMOTE = yes\n'
+                               'COMMAND = bin/remote.py\n')
+        self.emit(host_message(5, "ERROR", "-oProxyCommand=touch%20" + pwned))
+        recs = self.wait_records(host, 1)
+        self.assertEqual(recs[0]["state"], "ERROR")
+        self.assertIn(b"starts with '-'", recs[0]["stderr"])
+        self.assertFalse(os.path.exists(pwned))
         self.assertEqual(self.remote_runs(), [])
 
     def test_retry_of_remote_execution_reuses_host(self):

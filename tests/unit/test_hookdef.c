@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
+#include "filter.h"
 #include "hookdef.h"
 
 /* A small resources.conf: VM with OpenNebula's shortcuts, HOST without
@@ -879,6 +882,31 @@ static void test_extensions(void **state)
 	refuse_api("CONCURRENCY = 0\n", "CONCURRENCY: '0' is not between 1 and 4096 (line 5)");
 	refuse_api("CONCURRENCY = 4097\n", "CONCURRENCY: '4097' is not between 1 and 4096 (line 5)");
 	refuse_api("CONCURRENCY_POLICY = drop\n", "CONCURRENCY_POLICY: 'drop' is not delay or skip (line 5)");
+
+	/* A compiled FILTER evaluated on HOOK_MESSAGE documents. */
+	{
+		static const char msg[] = "<HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE><CALL>one.vm.allocate</CALL>"
+					  "<CALL_INFO><RESULT>1</RESULT></CALL_INFO></HOOK_MESSAGE>";
+		xmlDocPtr doc = xmlReadMemory(msg, (int)strlen(msg), NULL, NULL, XML_PARSE_NONET);
+		hb_filter *f = NULL;
+		hb_error err = { 0 };
+
+		assert_non_null(doc);
+		assert_int_equal(hb_filter_compile("/HOOK_MESSAGE/CALL_INFO/RESULT = 1", &f, &err), 0);
+		assert_int_equal(hb_filter_eval(f, doc, &err), 1);
+		hb_filter_free(f);
+		assert_int_equal(hb_filter_compile("starts-with(/HOOK_MESSAGE/CALL, 'one.image.')", &f, &err), 0);
+		assert_int_equal(hb_filter_eval(f, doc, &err), 0);
+		hb_filter_free(f);
+		assert_int_equal(hb_filter_compile("//RESULT", &f, &err), 0);
+		assert_int_equal(hb_filter_eval(f, doc, &err), 1);
+		hb_filter_free(f);
+		f = (hb_filter *)&f;
+		assert_int_equal(hb_filter_compile("//A[", &f, &err), -HB_EINVAL);
+		assert_ptr_equal(f, (hb_filter *)&f);
+		hb_filter_free(NULL);
+		xmlFreeDoc(doc);
+	}
 
 	/* REMOTE is for state hooks. */
 	d = ok("NAME = h\nTYPE = state\nCOMMAND = x\nRESOURCE = HOST\nSTATE = ERROR\nREMOTE = yes\n");

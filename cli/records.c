@@ -35,6 +35,8 @@ static const struct {
 	{ "SEQ", offsetof(hb_record, seq), false },
 	{ "EVENT_KEY", offsetof(hb_record, event_key), false },
 	{ "RETRY_OF", offsetof(hb_record, retry_of), false },
+	{ "ATTEMPT", offsetof(hb_record, attempt), false },
+	{ "RUN_AFTER", offsetof(hb_record, run_after), false },
 	{ "STDOUT_TRUNCATED", offsetof(hb_record, stdout_truncated), false },
 	{ "STDERR_TRUNCATED", offsetof(hb_record, stderr_truncated), false },
 	{ "COMMAND", offsetof(hb_record, command), true },
@@ -96,15 +98,17 @@ const char *hb_record_execution(const hb_record *r, char *buf, size_t size)
 	if (is(r->timed_out, "yes") && n < size)
 		n += (size_t)snprintf(buf + n, size - n, " (timeout)");
 	if (r->retry_of != NULL && n < size)
-		snprintf(buf + n, size - n, " (retry of %s)", r->retry_of);
+		n += (size_t)snprintf(buf + n, size - n, " (retry of %s)", r->retry_of);
 	else if (is(r->retry, "yes") && n < size)
-		snprintf(buf + n, size - n, " (retry)");
+		n += (size_t)snprintf(buf + n, size - n, " (retry)");
+	if (r->attempt != NULL && !is(r->attempt, "1") && n < size)
+		snprintf(buf + n, size - n, " (attempt %s)", r->attempt);
 	return buf;
 }
 
 const char *hb_record_rc(const hb_record *r)
 {
-	return finished(r) && r->code != NULL ? r->code : "-";
+	return finished(r) && !is(r->state, "SKIPPED") && r->code != NULL ? r->code : "-";
 }
 
 /* Formats the epoch seconds in s with fmt; "-" when s is absent or not a number. */
@@ -166,7 +170,7 @@ static int print_output(FILE *out, const char *title, const char *b64, const cha
 
 int hb_record_print(FILE *out, const hb_record *r, hb_error *err)
 {
-	char title[128], start[64], end[64], dur[64], exec[128];
+	char title[128], start[64], end[64], dur[64], exec[160], after[64];
 	size_t klen;
 	hb_autofree char *key = NULL;
 
@@ -196,6 +200,9 @@ int hb_record_print(FILE *out, const hb_record *r, hb_error *err)
 	hb_output_field(out, "EVENT", key);
 	hb_output_field(out, "EVENT SEQ", r->seq);
 	hb_output_field(out, "RETRY OF", r->retry_of);
+	hb_output_field(out, "ATTEMPT", r->attempt);
+	if (r->run_after != NULL)
+		hb_output_field(out, "NOT BEFORE", epoch(r->run_after, HB_DATE_LONG, after, sizeof(after)));
 	if (print_output(out, "STDOUT", r->stdout_b64, r->stdout_truncated, err) < 0)
 		return err->code;
 	return print_output(out, "STDERR", r->stderr_b64, r->stderr_truncated, err);

@@ -13,7 +13,7 @@
 typedef struct hb_record {
 	char *hook_id, *exec_id, *timestamp, *arguments, *remote_host, *retry, *state, *end_timestamp,
 	     *duration_ms, *timed_out, *signal, *seq, *event_key, *retry_of, *stdout_truncated,
-	     *stderr_truncated;
+	     *stderr_truncated, *attempt, *run_after;
 	char *command, *stdout_b64, *stderr_b64, *code;   /* from EXECUTION_RESULT */
 } hb_record;
 
@@ -32,11 +32,13 @@ static inline void hb_record_cleanup(hb_record *r)
 #define hb_autorecord __attribute__((cleanup(hb_record_cleanup)))
 
 /* The EXECUTION cell: the state (SUCCESS, ERROR, PENDING, RUNNING,
- * INTERRUPTED; from CODE when hem gave none), then " (timeout)" when it timed
- * out and " (retry of N)" for a retry.  Written to buf, which is returned. */
+ * INTERRUPTED, SKIPPED; from CODE when hem gave none), then " (timeout)" when
+ * it timed out, " (retry of N)" for a retry and " (attempt N)" for an
+ * automatic retry's attempt.  Written to buf, which is returned. */
 const char *hb_record_execution(const hb_record *r, char *buf, size_t size);
 
-/* The RC cell: the exit code, or "-" while the hook has not finished. */
+/* The RC cell: the exit code, or "-" while the hook has not finished and
+ * for a SKIPPED execution (which never ran). */
 const char *hb_record_rc(const hb_record *r);
 
 /* The TIMESTAMP cell: the start in local time, onehook's short format. */

@@ -11,6 +11,7 @@
 
 #include <zmq.h>
 
+#include "args.h"
 #include "cleanup.h"
 #include "log.h"
 #include "signals.h"
@@ -41,6 +42,22 @@ const hb_config_key hb_hem_config_keys[] = {
 	{ "LOG", "stderr", false },
 	{ NULL, NULL, false },
 };
+
+/* Splits REMOTE_SHELL into words as ARGUMENTS are split (blanks, double
+ * quotes group); it must have at least one. */
+static int remote_shell_split(const hb_config *cfg, char ***argv, size_t *n, hb_error *err)
+{
+	int rc = hb_args_expand(hb_config_str(cfg, "REMOTE_SHELL"), NULL, NULL, argv, n, err);
+
+	if (rc < 0)
+		return hb_error_prefix(err, "REMOTE_SHELL");
+	if (*n == 0) {
+		hb_args_free(*argv);
+		*argv = NULL;
+		return hb_error_set(err, -HB_EINVAL, "REMOTE_SHELL cannot be empty");
+	}
+	return 0;
+}
 
 struct hem_hook *hem_hook_find(struct hem *h, int64_t id)
 {
@@ -84,7 +101,7 @@ int hem_hook_set(struct hem *h, int64_t id, hb_hookdef *def, hb_error *err)
 	h->hooks = hook;
 	for (at = h->nhooks; at > 0 && h->hooks[at - 1].id > id; at--)
 		h->hooks[at] = h->hooks[at - 1];
-	h->hooks[at] = (struct hem_hook){ id, def };
+	h->hooks[at] = (struct hem_hook){ id, def, 0 };
 	h->nhooks++;
 	return 0;
 }
@@ -138,11 +155,14 @@ int hem_subscriptions_sync(struct hem *h, hb_error *err)
 	for (size_t k = 0; k < h->nhooks; k++)
 		want[n++] = h->hooks[k].def->prefix;
 	qsort(want, n, sizeof(*want), cmp_str);
-	/* Unique, then merge against what is subscribed. */
+	/* Unique and without prefixes that a shorter one covers (a wildcard's
+	 * "EVENT API one.vm." covers "EVENT API one.vm.allocate "): sorted, the
+	 * prefixes a kept one covers come right after it.  Then merge against
+	 * what is subscribed. */
 	if (n > 1) {
 		size_t u = 1;
 		for (size_t k = 1; k < n; k++)
-			if (strcmp(want[k], want[u - 1]) != 0)
+			if (strncmp(want[k], want[u - 1], strlen(want[u - 1])) != 0)
 				want[u++] = want[k];
 		n = u;
 	}
@@ -308,6 +328,12 @@ int hb_hem_check(const hb_config *cfg, hb_error *err)
 	if (rc == 0)
 		rc = check_int(cfg, "DEBUG_LEVEL", 0, 3, &v, err);
 	if (rc == 0) {
+		char **argv = NULL;
+		size_t n = 0;
+		rc = remote_shell_split(cfg, &argv, &n, err);
+		hb_args_free(argv);
+	}
+	if (rc == 0) {
 		hb_resources *res = NULL;
 		rc = hb_resources_load(hb_config_str(cfg, "RESOURCES"), &res, err);
 		hb_resources_free(res);
@@ -348,8 +374,13 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	h->max_message = (size_t)v;
 	h->pub_command = hb_config_str(cfg, "PUBLISHER_COMMAND_ENDPOINT");
 	h->base_path = strdup(hb_config_str(cfg, "HOOK_BASE_PATH"));
-	if (h->base_path == NULL || dbdir == NULL)
+	h->remote_base_path = strdup(hb_config_str(cfg, "REMOTE_HOOK_BASE_PATH"));
+	h->next_due_ms = -1;
+	if (h->base_path == NULL || h->remote_base_path == NULL || dbdir == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	rc = remote_shell_split(cfg, &h->remote_shell, &h->remote_shell_n, err);
+	if (rc < 0)
+		return rc;
 	slash = strrchr(dbdir, '/');
 	if (slash != NULL && slash != dbdir) {
 		*slash = '\0';
@@ -411,6 +442,8 @@ static void hem_close(struct hem *h)
 	free(h->subs);
 	free(h->run);
 	free(h->base_path);
+	free(h->remote_base_path);
+	hb_args_free(h->remote_shell);
 	if (h->sub)
 		zmq_close(h->sub);
 	if (h->ctl)

@@ -66,6 +66,10 @@ xmlNodePtr hb_doc_add_record(xmlNodePtr parent, const hb_exec_row *e)
 		ok = hb_xml_add(r, "EVENT_KEY", e->event_key) != NULL;
 	if (ok && e->retry_of >= 0)
 		ok = hb_xml_addf(r, "RETRY_OF", "%" PRId64, e->retry_of) != NULL;
+	if (ok && e->attempt > 0)
+		ok = hb_xml_addf(r, "ATTEMPT", "%d", e->attempt) != NULL;
+	if (ok && e->run_after_ms >= 0 && strcmp(e->state, "PENDING") == 0)
+		ok = hb_xml_addf(r, "RUN_AFTER", "%" PRId64, (e->run_after_ms + 999) / 1000) != NULL;
 	if (ok)
 		ok = hb_xml_add(r, "STDOUT_TRUNCATED", e->out_truncated ? "yes" : "no") &&
 		     hb_xml_add(r, "STDERR_TRUNCATED", e->err_truncated ? "yes" : "no");

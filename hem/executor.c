@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 #include "args.h"
 #include "base64.h"
 #include "cleanup.h"
+#include "filter.h"
 #include "log.h"
 #include "xml.h"
 
@@ -55,8 +57,26 @@ static char *argv_pack(char **argv, size_t argc, size_t *len)
 	return buf;
 }
 
+/* Returns NULL when host may be given to the remote shell as the host to
+ * run on, else why not: it must not be empty, must not start with '-' (the
+ * remote shell would take it for an option) and holds no blank or control
+ * character. */
+static const char *remote_host_problem(const char *host)
+{
+	if (host == NULL || host[0] == '\0')
+		return "REMOTE = yes but the event has no REMOTE_HOST to run the hook on";
+	if (host[0] == '-')
+		return "REMOTE = yes but the event's REMOTE_HOST starts with '-' (it would be taken for an option)";
+	for (const char *p = host; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return "REMOTE = yes but the event's REMOTE_HOST holds a blank or control character";
+	return NULL;
+}
+
 /* Queues one execution of hook for the event m (key is the event's key that
- * matched), expanding its arguments now so that the record holds them. */
+ * matched), expanding its arguments now so that the record holds them.  A
+ * remote hook without a usable REMOTE_HOST is recorded as an ERROR saying
+ * so; a hook at its CONCURRENCY with the skip policy as SKIPPED. */
 static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_message *m, const char *key,
 		     const char *api_b64, const char *tmpl_b64, hb_error *err)
 {
@@ -100,12 +120,56 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 		e.stdin_len = strlen(joined);
 	}
 	e.remote_host = d->remote ? m->remote_host : NULL;
+	if (d->remote && e.refusal == NULL && remote_host_problem(m->remote_host) != NULL) {
+		e.refusal = remote_host_problem(m->remote_host);
+		e.remote_host = NULL;
+	}
+	if (e.refusal == NULL && d->concurrency > 0 && d->concurrency_skip) {
+		int64_t active = 0;
+
+		rc = hb_store_exec_active(h->store, hook->id, &active, err);
+		if (rc < 0)
+			return rc;
+		if (active >= d->concurrency) {
+			snprintf(refusal, sizeof(refusal),
+				 "skipped: CONCURRENCY = %ld executions of this hook were already queued or running "
+				 "(CONCURRENCY_POLICY = skip)", d->concurrency);
+			e.skipped = refusal;
+		}
+	}
 	rc = hb_store_exec_queue(h->store, &e, &exec_id, err);
-	if (rc == 0 && exec_id >= 0)
-		hb_log(e.refusal ? HB_LOG_WARN : HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " %s for seq %"
-		       PRIu64 " %s%s%s", hook->id, d->name, exec_id, e.refusal ? "refused" : "queued", m->seq, key,
-		       e.refusal ? ": " : "", e.refusal ? e.refusal : "");
+	if (rc == 0 && exec_id >= 0) {
+		const char *why = e.refusal ? e.refusal : e.skipped;
+
+		hb_log(why ? HB_LOG_WARN : HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " %s for seq %"
+		       PRIu64 " %s%s%s", hook->id, d->name, exec_id,
+		       e.refusal ? "refused" : e.skipped ? "skipped" : "queued", m->seq, key, why ? ": " : "",
+		       why ? why : "");
+	}
 	return rc;
+}
+
+/* Whether hook's FILTER (if any) lets event m run it; counts the events it
+ * leaves out. */
+static bool filter_passes(struct hem *h, struct hem_hook *hook, const hb_message *m)
+{
+	hb_error e = { 0 };
+	int rc;
+
+	if (hook->def->filter_comp == NULL)
+		return true;
+	rc = hb_filter_eval(hook->def->filter_comp, m->doc, &e);
+	if (rc > 0)
+		return true;
+	if (rc < 0)
+		hb_log(HB_LOG_WARN, "hook %" PRId64 " (%s): FILTER failed on seq %" PRIu64 " (the hook does not run): %s",
+		       hook->id, hook->def->name, m->seq, e.msg);
+	else
+		hb_log(HB_LOG_DEBUG, "hook %" PRId64 " (%s): FILTER is false for seq %" PRIu64, hook->id,
+		       hook->def->name, m->seq);
+	hook->filtered++;
+	h->events_filtered++;
+	return false;
 }
 
 int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
@@ -121,10 +185,12 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 		return rc;
 	rc = hb_store_begin(h->store, err);
 	for (size_t i = 0; i < h->nhooks && rc == 0; i++) {
-		const struct hem_hook *hook = &h->hooks[i];
+		struct hem_hook *hook = &h->hooks[i];
 		for (size_t k = 0; k < keys.n && rc == 0; k++) {
 			if (!hb_hookdef_matches(hook->def, keys.key[k], strlen(keys.key[k])))
 				continue;
+			if (!filter_passes(h, hook, m))
+				break;
 			if (!any) {
 				api_b64 = m->type == HB_MSG_API ? node_base64(m->body) : NULL;
 				tmpl_b64 = m->type == HB_MSG_STATE ? node_base64(m->body) : NULL;
@@ -179,6 +245,7 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
 	e.stdin_data = old.stdin_data;
 	e.stdin_len = old.stdin_len;
 	e.remote_host = old.remote_host;
+	e.attempt = 1;
 	rc = hb_store_exec_queue(h->store, &e, new_exec, err);
 	hb_exec_row_clear(&old);
 	if (rc == 0) {
@@ -189,14 +256,37 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
 	return rc;
 }
 
-static bool is_running(void *ctx, int64_t hook_id, int64_t exec_id)
-{
-	struct hem *h = ctx;
+/* What one round of hem_dispatch() has taken from the queue so far. */
+struct pick {
+	struct hem *h;
+	int64_t hook_ids[16];
+	size_t n;
+};
 
-	for (size_t i = 0; i < h->nrun; i++)
-		if (h->run[i].hook_id == hook_id && h->run[i].exec_id == exec_id)
-			return true;
-	return false;
+/* hb_take_fn of hem_dispatch(): passes over records already running and
+ * those of a hook that is at its CONCURRENCY (counting what this round took),
+ * so that they wait in the queue without holding up other hooks' records. */
+static bool take(void *ctx, int64_t hook_id, int64_t exec_id)
+{
+	struct pick *p = ctx;
+	struct hem *h = p->h;
+	struct hem_hook *hook = hem_hook_find(h, hook_id);
+	int64_t busy = 0;
+
+	for (size_t i = 0; i < h->nrun; i++) {
+		if (h->run[i].hook_id != hook_id)
+			continue;
+		if (h->run[i].exec_id == exec_id)
+			return false;
+		busy++;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		busy += p->hook_ids[i] == hook_id;
+	if (hook != NULL && hook->def->concurrency > 0 && busy >= hook->def->concurrency)
+		return false;
+	if (p->n < sizeof(p->hook_ids) / sizeof(p->hook_ids[0]))
+		p->hook_ids[p->n++] = hook_id;
+	return true;
 }
 
 size_t hem_running(const struct hem *h)
@@ -208,17 +298,218 @@ size_t hem_running(const struct hem *h)
 	return n;
 }
 
+/* The wait before attempt n + 1 (n >= 1): RETRY_DELAY doubled for each
+ * attempt after the first, at most HB_RETRY_DELAY_CAP seconds. */
+static int64_t retry_wait_ms(long delay, int n)
+{
+	int64_t s = delay;
+
+	for (int i = 1; i < n && s < HB_RETRY_DELAY_CAP; i++)
+		s *= 2;
+	if (s > HB_RETRY_DELAY_CAP)
+		s = HB_RETRY_DELAY_CAP;
+	return s * 1000;
+}
+
+/* Queues the automatic retry of execution exec_id of hook_id, which just
+ * ended in ERROR (timed_out telling how), when the hook's RETRIES and
+ * RETRY_ON ask for one: a PENDING record with the same command, arguments,
+ * stdin and remote host, the next attempt number, RETRY_OF the first
+ * attempt's id, and a not-before time.  Runs inside the caller's
+ * transaction. */
+static int queue_auto_retry(struct hem *h, int64_t hook_id, int64_t exec_id, bool timed_out, hb_error *err)
+{
+	struct hem_hook *hook = hem_hook_find(h, hook_id);
+	hb_exec_row old = { 0 };
+	hb_exec_new e = { 0 };
+	int64_t new_exec = -1;
+	int rc;
+
+	if (hook == NULL || hook->def->retries <= 0)
+		return 0;
+	if ((timed_out && hook->def->retry_on == HB_RETRY_ON_FAILURE) ||
+	    (!timed_out && hook->def->retry_on == HB_RETRY_ON_TIMEOUT))
+		return 0;
+	rc = hb_store_exec_get(h->store, hook_id, exec_id, &old, err);
+	if (rc < 0)
+		return rc;
+	if (old.attempt < 1 || old.attempt > hook->def->retries) {
+		hb_exec_row_clear(&old);
+		return 0;
+	}
+	e.hook_id = hook_id;
+	e.seq = old.seq;
+	e.event_key = old.event_key;
+	e.retry_of = old.attempt > 1 && old.retry_of >= 0 ? old.retry_of : exec_id;
+	e.command = old.command;
+	e.arguments = old.arguments;
+	e.argv = old.argv;
+	e.argv_len = old.argv_len;
+	e.stdin_data = old.stdin_data;
+	e.stdin_len = old.stdin_len;
+	e.remote_host = old.remote_host;
+	e.attempt = old.attempt + 1;
+	e.run_after_ms = hem_now_ms() + retry_wait_ms(hook->def->retry_delay, old.attempt);
+	rc = hb_store_exec_queue(h->store, &e, &new_exec, err);
+	if (rc == 0) {
+		hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " queued: attempt %d of %ld (retry of %" PRId64
+		       ") in %" PRId64 " ms", hook_id, new_exec, e.attempt, hook->def->retries + 1, e.retry_of,
+		       e.run_after_ms - hem_now_ms());
+		h->dispatch_needed = true;
+	}
+	hb_exec_row_clear(&old);
+	return rc;
+}
+
+/* Completes the record of execution exec_id of hook_id with end, and queues
+ * its automatic retry when one is due, in one transaction: a crash between
+ * the two cannot lose the retry.  The retry is queued first, while the
+ * record is still there to copy (completing it may prune it at once, with
+ * LOG_RETENTION = 0); when that fails, the end is recorded all the same. */
+static void record_end(struct hem *h, int64_t hook_id, int64_t exec_id, const hb_exec_end *end, int64_t retention)
+{
+	hb_error err = { 0 };
+	int rc = hb_store_begin(h->store, &err);
+
+	if (rc == 0 && strcmp(end->state, HB_EXEC_ERROR) == 0 &&
+	    queue_auto_retry(h, hook_id, exec_id, end->timed_out, &err) < 0) {
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "queueing the retry of hook %" PRId64 " execution %" PRId64 ": %s", hook_id,
+		       exec_id, err.msg);
+		rc = hb_store_begin(h->store, &err);
+	}
+	if (rc == 0)
+		rc = hb_store_exec_finish(h->store, hook_id, exec_id, end, retention, &err);
+	if (rc == 0)
+		rc = hb_store_commit(h->store, &err);
+	if (rc < 0) {
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", hook_id, exec_id, err.msg);
+	}
+}
+
 /* Records an execution that could not start as an ERROR with why on stderr. */
 static void finish_refused(struct hem *h, const hb_exec_row *row, int64_t retention, const char *why)
 {
-	hb_error err = { 0 };
 	hb_exec_end end = { .state = HB_EXEC_ERROR, .code = 255, .err = why, .err_len = strlen(why),
 			    .end_ms = hem_now_ms() };
 
 	hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id, row->exec_id, why);
-	if (hb_store_exec_finish(h->store, row->hook_id, row->exec_id, &end, retention, &err) < 0)
-		hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id,
-		       row->exec_id, err.msg);
+	record_end(h, row->hook_id, row->exec_id, &end, retention);
+}
+
+/* Finds program (REMOTE_SHELL's first word) as a shell would on HOOK_PATH:
+ * a name with a '/' is taken as it is.  *out is a new string. */
+static int program_find(const char *program, char **out, hb_error *err)
+{
+	const char *dirs = HOOK_PATH;
+
+	if (strchr(program, '/') != NULL) {
+		*out = strdup(program);
+		return *out ? 0 : hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	while (*dirs != '\0') {
+		size_t n = strcspn(dirs, ":");
+		char *path = NULL;
+
+		if (asprintf(&path, "%.*s/%s", (int)n, dirs, program) < 0)
+			return hb_error_set(err, -HB_ENOMEM, "out of memory");
+		if (access(path, X_OK) == 0) {
+			*out = path;
+			return 0;
+		}
+		free(path);
+		dirs += n;
+		if (*dirs == ':')
+			dirs++;
+	}
+	return hb_error_set(err, -HB_ENOENT, "REMOTE_SHELL: '%s' is not found in %s", program, HOOK_PATH);
+}
+
+/* Appends s to p quoted for a POSIX shell: inside single quotes, where
+ * nothing is special, with each ' written as '\''.  Returns the end. */
+static char *sh_quote(char *p, const char *s)
+{
+	*p++ = '\'';
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *s;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return p;
+}
+
+/* Whether path has a ".." component. */
+static bool has_dotdot(const char *path)
+{
+	while (*path != '\0') {
+		size_t len = strcspn(path, "/");
+
+		if (len == 2 && path[0] == '.' && path[1] == '.')
+			return true;
+		path += len;
+		if (*path == '/')
+			path++;
+	}
+	return false;
+}
+
+/*
+ * Builds the argument vector of a remote execution in *out (a new
+ * NULL-terminated array whose strings point into h->remote_shell, row and
+ * *cmdline; the caller frees the array and *cmdline): REMOTE_SHELL's words,
+ * the record's REMOTE_HOST, then ONE word that the remote side's shell
+ * runs: the command (under REMOTE_HOOK_BASE_PATH when relative) and each
+ * argument single-quoted, so that no byte of them means anything to that
+ * shell.  *path is REMOTE_SHELL's program found on HOOK_PATH.
+ */
+static int remote_argv(struct hem *h, const hb_exec_row *row, char **path, char ***out, char **cmdline, hb_error *err)
+{
+	hb_autofree char *command = NULL;
+	size_t size, i = 0;
+	char **argv, *p;
+	int rc;
+
+	if (row->command[0] != '/' && has_dotdot(row->command))
+		return hb_error_set(err, -HB_EPERM, "COMMAND '%s' leaves REMOTE_HOOK_BASE_PATH ('..')", row->command);
+	rc = program_find(h->remote_shell[0], path, err);
+	if (rc < 0)
+		return rc;
+	if (row->command[0] == '/')
+		command = strdup(row->command);
+	else if (asprintf(&command, "%s/%s", h->remote_base_path, row->command) < 0)
+		command = NULL;
+	if (command == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	size = 3 + 4 * strlen(command);
+	for (size_t off = 0; off < row->argv_len; off += strlen(row->argv + off) + 1) {
+		size += 3 + 4 * strlen(row->argv + off);
+	}
+	*cmdline = malloc(size + 1);
+	argv = calloc(h->remote_shell_n + 3, sizeof(*argv));
+	if (*cmdline == NULL || argv == NULL) {
+		free(*cmdline);
+		free(argv);
+		*cmdline = NULL;
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	}
+	p = sh_quote(*cmdline, command);
+	for (size_t off = 0; off < row->argv_len; off += strlen(row->argv + off) + 1) {
+		*p++ = ' ';
+		p = sh_quote(p, row->argv + off);
+	}
+	for (; i < h->remote_shell_n; i++)
+		argv[i] = h->remote_shell[i];
+	argv[i++] = row->remote_host;
+	argv[i++] = *cmdline;
+	argv[i] = NULL;
+	*out = argv;
+	return 0;
 }
 
 /* Unpacks a record's argument vector behind argv[0] = path (pointers into
@@ -245,6 +536,7 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	struct hem_hook *hook = hem_hook_find(h, row->hook_id);
 	hb_autofree char *path = NULL;
 	hb_autofree char **argv = NULL;
+	hb_autofree char *cmdline = NULL;
 	char env_id[64], env_name[HB_HOOK_NAME_MAX + 16], env_exec[64], env_key[HB_KEY_MAX + 32], env_seq[64];
 	char *envp[7];
 	hb_error err = { 0 };
@@ -256,19 +548,23 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	}
 	retention = hook->def->log_retention >= 0 ? hook->def->log_retention : h->retention;
 	timeout = hook->def->timeout >= 0 ? hook->def->timeout : h->default_timeout;
-	if (hook->def->remote) {
-		finish_refused(h, row, retention, "REMOTE hooks are not supported by this version of hem");
-		return;
-	}
-	if (hb_hook_path_resolve(h->base_path, row->command, &path, &err) < 0 ||
-	    hb_hook_file_check(path, h->uid, h->gid, &err) < 0) {
-		finish_refused(h, row, retention, err.msg);
-		return;
-	}
-	argv = argv_unpack(row, path);
-	if (argv == NULL) {
-		finish_refused(h, row, retention, "out of memory");
-		return;
+	if (row->remote_host != NULL) {
+		/* The command is on the remote host: no local file to check. */
+		if (remote_argv(h, row, &path, &argv, &cmdline, &err) < 0) {
+			finish_refused(h, row, retention, err.msg);
+			return;
+		}
+	} else {
+		if (hb_hook_path_resolve(h->base_path, row->command, &path, &err) < 0 ||
+		    hb_hook_file_check(path, h->uid, h->gid, &err) < 0) {
+			finish_refused(h, row, retention, err.msg);
+			return;
+		}
+		argv = argv_unpack(row, path);
+		if (argv == NULL) {
+			finish_refused(h, row, retention, "out of memory");
+			return;
+		}
 	}
 	snprintf(env_id, sizeof(env_id), "HOOK_ID=%" PRId64, row->hook_id);
 	snprintf(env_name, sizeof(env_name), "HOOK_NAME=%s", hook->def->name);
@@ -300,29 +596,51 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, slot->start_ms, &err) < 0)
 		hb_log(HB_LOG_ERROR, "recording the start of hook %" PRId64 " execution %" PRId64 ": %s",
 		       row->hook_id, row->exec_id, err.msg);
-	hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " started: pid %ld %s", row->hook_id,
-	       hook->def->name, row->exec_id, (long)slot->child.pid, path);
+	hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " started: pid %ld %s%s%s", row->hook_id,
+	       hook->def->name, row->exec_id, (long)slot->child.pid, path, row->remote_host ? " on " : "",
+	       row->remote_host ? row->remote_host : "");
 }
 
-void hem_dispatch(struct hem *h)
+/* Notes when the next delayed retry is due, for the poll loop's timeout. */
+static void note_next_due(struct hem *h)
 {
 	hb_error err = { 0 };
 
+	if (hb_store_exec_next_due(h->store, hem_now_ms(), &h->next_due_ms, &err) < 0) {
+		hb_log(HB_LOG_ERROR, "reading the queue: %s", err.msg);
+		h->next_due_ms = hem_now_ms() + 1000;
+	}
+}
+
+static void dispatch_rounds(struct hem *h);
+
+void hem_dispatch(struct hem *h)
+{
 	h->dispatch_needed = false;
 	if (h->stopping)
 		return;
+	dispatch_rounds(h);
+	note_next_due(h);
+}
+
+/* Starts due queued executions while slots are free. */
+static void dispatch_rounds(struct hem *h)
+{
+	hb_error err = { 0 };
+
 	/* A few rounds at most: a record that cannot even be marked finished
 	 * (database full) must not spin the loop; the next turn tries again. */
 	for (int round = 0; round < 4; round++) {
 		size_t free_slots = h->nrun - hem_running(h);
 		hb_exec_row rows[16];
+		struct pick p = { .h = h };
 		int n;
 
 		if (free_slots == 0)
 			return;
 		if (free_slots > 16)
 			free_slots = 16;
-		n = hb_store_exec_next(h->store, rows, free_slots, is_running, h, &err);
+		n = hb_store_exec_next(h->store, hem_now_ms(), rows, free_slots, take, &p, &err);
 		if (n < 0) {
 			hb_log(HB_LOG_ERROR, "reading the queue: %s", err.msg);
 			return;
@@ -346,7 +664,6 @@ void hem_dispatch(struct hem *h)
 static void finish_run(struct hem *h, struct hem_run *r, const char *forced_state)
 {
 	hb_child *c = &r->child;
-	hb_error err = { 0 };
 	hb_exec_end end = { 0 };
 
 	hb_capture_read(&c->out);
@@ -367,11 +684,17 @@ static void finish_run(struct hem *h, struct hem_run *r, const char *forced_stat
 	end.err_len = c->err.len;
 	end.err_truncated = c->err.dropped > 0;
 	end.end_ms = hem_now_ms();
-	if (hb_store_exec_finish(h->store, r->hook_id, r->exec_id, &end, r->retention, &err) < 0)
-		hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", r->hook_id, r->exec_id,
-		       err.msg);
 	hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " %s: code %d%s in %" PRId64 " ms", r->hook_id,
 	       r->exec_id, end.state, end.code, r->timed_out ? " (timed out)" : "", end.end_ms - r->start_ms);
+	if (forced_state != NULL) {
+		hb_error err = { 0 };
+
+		if (hb_store_exec_finish(h->store, r->hook_id, r->exec_id, &end, r->retention, &err) < 0)
+			hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", r->hook_id,
+			       r->exec_id, err.msg);
+	} else {
+		record_end(h, r->hook_id, r->exec_id, &end, r->retention);
+	}
 	hb_child_release(c);
 	r->hook_id = -1;
 	h->dispatch_needed = true;
@@ -423,6 +746,8 @@ int64_t hem_children_next_timer(struct hem *h)
 {
 	int64_t now = hem_now_ms(), next = -1;
 
+	if (h->next_due_ms >= 0)
+		next = h->next_due_ms > now ? h->next_due_ms - now : 0;
 	for (size_t i = 0; i < h->nrun; i++) {
 		struct hem_run *r = &h->run[i];
 		int64_t t;
@@ -440,6 +765,10 @@ void hem_children_timers(struct hem *h)
 {
 	int64_t now = hem_now_ms();
 
+	if (h->next_due_ms >= 0 && now >= h->next_due_ms) {
+		h->next_due_ms = -1;
+		h->dispatch_needed = true;
+	}
 	for (size_t i = 0; i < h->nrun; i++) {
 		struct hem_run *r = &h->run[i];
 		if (r->hook_id < 0 || r->deadline_ms == 0)

@@ -32,6 +32,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err);
 struct hem_hook {
 	int64_t id;
 	hb_hookdef *def;   /* owned */
+	uint64_t filtered; /* events whose FILTER was false (or failed) since hem started */
 };
 
 /* A hook process hem is running. */
@@ -56,6 +57,9 @@ struct hem {
 	void *ctl;
 	const char *pub_command;     /* PUBLISHER_COMMAND_ENDPOINT */
 	char *base_path;
+	char *remote_base_path;      /* REMOTE_HOOK_BASE_PATH */
+	char **remote_shell;         /* REMOTE_SHELL split into argv (hb_args_expand) */
+	size_t remote_shell_n;
 	int64_t concurrency;
 	int64_t default_timeout;
 	int64_t retention;
@@ -71,6 +75,8 @@ struct hem {
 	size_t nrun;
 	int64_t last_seq;
 	int64_t last_bus_ms;         /* when the bus last said something */
+	int64_t next_due_ms;         /* when the next delayed retry is due; -1 when none waits */
+	uint64_t events_filtered;    /* hook runs left out because a FILTER was false (or failed) */
 	bool stopping;
 	bool dispatch_needed;
 };
@@ -110,7 +116,8 @@ void hem_children_poll(struct hem *h, const void *items, size_t n);
 /* Fills poll items for the running hooks from items[0] on; returns how many. */
 size_t hem_children_items(struct hem *h, void *items);
 
-/* Milliseconds until the next hook timer, or -1 when none is set. */
+/* Milliseconds until the next hook timer or delayed retry, or -1 when none
+ * is set. */
 int64_t hem_children_next_timer(struct hem *h);
 
 /* Applies timeouts whose time has come. */

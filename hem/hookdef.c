@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "args.h"
+#include "cleanup.h"
 
 /* Longest piece of a value quoted in an error message. */
 #define MSG_VALUE_MAX 64
@@ -15,13 +16,14 @@
 /* The attributes hem reads: each must be a single value given at most once. */
 static const char *const known_attrs[] = {
 	"NAME", "TYPE", "COMMAND", "ARGUMENTS", "ARGUMENTS_STDIN", "TIMEOUT", "REMOTE",
-	"LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON",
+	"LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON", "FILTER", "RETRIES",
+	"RETRY_DELAY", "RETRY_ON", "CONCURRENCY", "CONCURRENCY_POLICY",
 };
 
 /* The hookbus extensions of DESIGN section 4 this version does not run yet:
  * refused rather than kept, so that no hook silently lacks what it asks for. */
 static const char *const later_attrs[] = {
-	"FILTER", "RETRIES", "RETRY_DELAY", "RETRY_ON", "CONCURRENCY", "CONCURRENCY_POLICY", "BLOCKING",
+	"BLOCKING",
 };
 
 /* The attributes only state hooks may have. */
@@ -275,7 +277,7 @@ static int check_arguments(const hb_tattr *a, hb_error *err)
 }
 
 /* Checks CALL of an api hook: a token with no blanks, '/' or control
- * characters, and no '*' (wildcards are a later extension). */
+ * characters; '*' is a wildcard (a bare '*' matches every call). */
 static int check_call(const hb_tattr *a, hb_error *err)
 {
 	char buf[MSG_VALUE_MAX + 4];
@@ -290,8 +292,6 @@ static int check_call(const hb_tattr *a, hb_error *err)
 		if (is_blank(c) || is_control(c) || c == '/')
 			return attr_error(err, a, "CALL: '%s' is not an API call (no blanks, '/' or control characters)",
 					  shown(a->value, buf, sizeof(buf)));
-		if (c == '*')
-			return attr_error(err, a, "CALL: wildcards are not supported by this version of hem");
 	}
 	return 0;
 }
@@ -319,8 +319,19 @@ static int check_agrees(const hb_tattr *a, const char *want, const char *shortcu
 			  shown(a->value, buf, sizeof(buf)), shortcut, a->name, want);
 }
 
+/* Whether value, which may hold '*' wildcards, names one of the n names:
+ * equal to one of them, or a pattern that matches at least one. */
+static bool names_match(const char *value, char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hb_hookdef_glob(value, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
 /* Checks STATE and LCM_STATE of a state hook without an ON shortcut (no ON
- * or ON = CUSTOM) against object r. */
+ * or ON = CUSTOM) against object r; '*' in them is a wildcard that must
+ * match at least one of r's states. */
 static int check_custom(const hb_template *t, const hb_resource *r, hb_error *err)
 {
 	const hb_tattr *st = single(t, "STATE");
@@ -331,11 +342,10 @@ static int check_custom(const hb_template *t, const hb_resource *r, hb_error *er
 		return hb_error_set(err, -HB_EINVAL,
 				    "STATE is required for a state hook without an ON shortcut (RESOURCE = %s)",
 				    r->name);
-	if (strcmp(st->value, "*") == 0)
-		return attr_error(err, st, "STATE: wildcards are not supported by this version of hem");
-	if (!hb_resource_has_state(r, st->value))
-		return attr_error(err, st, "STATE: '%s' is not a state of %s",
-				  shown(st->value, buf, sizeof(buf)), r->name);
+	if (strchr(st->value, '*') != NULL ? !names_match(st->value, r->states, r->nstates)
+					   : !hb_resource_has_state(r, st->value))
+		return attr_error(err, st, "STATE: '%s' %s of %s", shown(st->value, buf, sizeof(buf)),
+				  strchr(st->value, '*') ? "matches no state" : "is not a state", r->name);
 	if (r->nlcm == 0) {
 		if (lcm != NULL && lcm->value[0] != '\0')
 			return attr_error(err, lcm, "LCM_STATE: %s has no LCM states (leave LCM_STATE out)",
@@ -345,11 +355,10 @@ static int check_custom(const hb_template *t, const hb_resource *r, hb_error *er
 	if (lcm == NULL || lcm->value[0] == '\0')
 		return attr_error(err, lcm, "LCM_STATE is required for a %s hook without an ON shortcut",
 				  r->name);
-	if (strcmp(lcm->value, "*") == 0)
-		return attr_error(err, lcm, "LCM_STATE: wildcards are not supported by this version of hem");
-	if (!hb_resource_has_lcm(r, lcm->value))
-		return attr_error(err, lcm, "LCM_STATE: '%s' is not an LCM state of %s",
-				  shown(lcm->value, buf, sizeof(buf)), r->name);
+	if (strchr(lcm->value, '*') != NULL ? !names_match(lcm->value, r->lcm_states, r->nlcm)
+					    : !hb_resource_has_lcm(r, lcm->value))
+		return attr_error(err, lcm, "LCM_STATE: '%s' %s of %s", shown(lcm->value, buf, sizeof(buf)),
+				  strchr(lcm->value, '*') ? "matches no LCM state" : "is not an LCM state", r->name);
 	return 0;
 }
 
@@ -443,10 +452,30 @@ static char *dup_value(const hb_template *t, const char *name)
 	return strdup(v != NULL ? v : "");
 }
 
+/* Sets d->prefix to "<head><pattern><tail>" cut before the first '*' of
+ * pattern (the shortest exact prefix that covers it) and notes whether
+ * there was one. */
+static int set_prefix(hb_hookdef *d, const char *head, const char *tail)
+{
+	const char *star = strchr(head, '*');
+	int n;
+
+	if (star == NULL) {
+		n = asprintf(&d->prefix, "%s%s", head, tail);
+	} else {
+		d->wildcard = true;
+		n = asprintf(&d->prefix, "%.*s", (int)(star - head), head);
+	}
+	if (n < 0)
+		d->prefix = NULL;
+	return n < 0 ? -1 : 0;
+}
+
 /* Fills the fields of d from its checked template d->tmpl and type. */
 static int fill(hb_hookdef *d, hb_error *err)
 {
 	const char *args = hb_template_get(d->tmpl, "ARGUMENTS");
+	hb_autofree char *head = NULL;
 	int n;
 
 	d->command = dup_value(d->tmpl, "COMMAND");
@@ -457,18 +486,93 @@ static int fill(hb_hookdef *d, hb_error *err)
 		d->call = dup_value(d->tmpl, "CALL");
 		if (d->call == NULL)
 			return oom(err);
-		n = asprintf(&d->prefix, "EVENT API %s ", d->call);
+		if (asprintf(&head, "EVENT API %s", d->call) < 0) {
+			head = NULL;
+			return oom(err);
+		}
+		n = set_prefix(d, head, " ");
 	} else {
 		d->resource = dup_value(d->tmpl, "RESOURCE");
 		d->state = dup_value(d->tmpl, "STATE");
 		d->lcm_state = dup_value(d->tmpl, "LCM_STATE");
 		if (d->resource == NULL || d->state == NULL || d->lcm_state == NULL)
 			return oom(err);
-		n = asprintf(&d->prefix, "EVENT STATE %s/%s/%s/", d->resource, d->state, d->lcm_state);
+		if (asprintf(&head, "EVENT STATE %s/%s/%s", d->resource, d->state, d->lcm_state) < 0) {
+			head = NULL;
+			return oom(err);
+		}
+		n = set_prefix(d, head, "/");
 	}
-	if (n < 0) {
-		d->prefix = NULL;
+	if (n < 0)
 		return oom(err);
+	return 0;
+}
+
+/* Reads FILTER from attribute a (NULL or empty: no filter) into d,
+ * compiling it. */
+static int read_filter(const hb_tattr *a, hb_hookdef *d, hb_error *err)
+{
+	int rc;
+
+	if (a == NULL || a->value[0] == '\0')
+		return 0;
+	d->filter = strdup(a->value);
+	if (d->filter == NULL)
+		return oom(err);
+	rc = hb_filter_compile(a->value, &d->filter_comp, err);
+	if (rc == -HB_EINVAL) {
+		char what[HB_ERROR_MAX];
+
+		memcpy(what, err->msg, sizeof(what));
+		what[sizeof(what) - 1] = '\0';
+		return attr_error(err, a, "FILTER: %s", what);
+	}
+	return rc;
+}
+
+/* Reads RETRIES, RETRY_DELAY, RETRY_ON, CONCURRENCY and CONCURRENCY_POLICY
+ * of t into d. */
+static int read_extensions(const hb_template *t, hb_hookdef *d, hb_error *err)
+{
+	char buf[MSG_VALUE_MAX + 4];
+	const hb_tattr *a;
+	int rc;
+
+	rc = read_count(single(t, "RETRIES"), "retries", &d->retries, err);
+	if (rc == 0 && d->retries > HB_RETRIES_MAX)
+		rc = attr_error(err, single(t, "RETRIES"), "RETRIES: at most %d", HB_RETRIES_MAX);
+	if (rc == 0)
+		rc = read_count(single(t, "RETRY_DELAY"), "seconds", &d->retry_delay, err);
+	if (rc == 0 && d->retry_delay > HB_RETRY_DELAY_CAP)
+		rc = attr_error(err, single(t, "RETRY_DELAY"), "RETRY_DELAY: at most %d seconds", HB_RETRY_DELAY_CAP);
+	if (rc < 0)
+		return rc;
+	a = single(t, "RETRY_ON");
+	if (a != NULL) {
+		if (strcasecmp(a->value, "failure") == 0)
+			d->retry_on = HB_RETRY_ON_FAILURE;
+		else if (strcasecmp(a->value, "timeout") == 0)
+			d->retry_on = HB_RETRY_ON_TIMEOUT;
+		else if (strcasecmp(a->value, "both") == 0)
+			d->retry_on = HB_RETRY_ON_BOTH;
+		else
+			return attr_error(err, a, "RETRY_ON: '%s' is not failure, timeout or both",
+					  shown(a->value, buf, sizeof(buf)));
+	}
+	a = single(t, "CONCURRENCY");
+	rc = read_count(a, "executions", &d->concurrency, err);
+	if (rc == 0 && a != NULL && (d->concurrency < 1 || d->concurrency > HB_HOOK_CONCURRENCY_MAX))
+		rc = attr_error(err, a, "CONCURRENCY: '%s' is not between 1 and %d", shown(a->value, buf, sizeof(buf)),
+				HB_HOOK_CONCURRENCY_MAX);
+	if (rc < 0)
+		return rc;
+	a = single(t, "CONCURRENCY_POLICY");
+	if (a != NULL) {
+		if (strcasecmp(a->value, "skip") == 0)
+			d->concurrency_skip = true;
+		else if (strcasecmp(a->value, "delay") != 0)
+			return attr_error(err, a, "CONCURRENCY_POLICY: '%s' is not delay or skip",
+					  shown(a->value, buf, sizeof(buf)));
 	}
 	return 0;
 }
@@ -492,6 +596,8 @@ static int build(hb_template *t, const hb_resources *res, hb_hookdef **out, hb_e
 	d->tmpl = t;
 	d->timeout = -1;
 	d->log_retention = -1;
+	d->retry_delay = HB_RETRY_DELAY_DEFAULT;
+	d->concurrency = -1;
 
 	rc = check_structure(t, err);
 	if (rc < 0)
@@ -540,6 +646,13 @@ static int build(hb_template *t, const hb_resources *res, hb_hookdef **out, hb_e
 		rc = read_bool(single(t, "REMOTE"), &d->remote, err);
 	if (rc == 0)
 		rc = read_count(single(t, "LOG_RETENTION"), "records", &d->log_retention, err);
+	if (rc == 0 && d->remote && d->type == HB_HOOK_API)
+		rc = attr_error(err, single(t, "REMOTE"),
+				"REMOTE = yes is for state hooks: API events carry no REMOTE_HOST");
+	if (rc == 0)
+		rc = read_extensions(t, d, err);
+	if (rc == 0)
+		rc = read_filter(single(t, "FILTER"), d, err);
 	if (rc == 0)
 		rc = d->type == HB_HOOK_API ? check_api_trigger(t, err) : check_state_trigger(t, res, err);
 	if (rc < 0)
@@ -584,6 +697,8 @@ void hb_hookdef_free(hb_hookdef *d)
 	free(d->state);
 	free(d->lcm_state);
 	free(d->prefix);
+	free(d->filter);
+	hb_filter_free(d->filter_comp);
 	hb_template_free(d->tmpl);
 	free(d);
 }
@@ -674,10 +789,16 @@ int hb_hookdef_rename(const hb_hookdef *old, const char *name, hb_hookdef **out,
 	d->state = dup_or_null(old->state, &failed);
 	d->lcm_state = dup_or_null(old->lcm_state, &failed);
 	d->prefix = dup_or_null(old->prefix, &failed);
+	d->filter = dup_or_null(old->filter, &failed);
+	d->filter_comp = NULL;
 	d->tmpl = hb_template_new();
 	if (failed || d->tmpl == NULL || hb_template_merge(d->tmpl, old->tmpl, err) < 0) {
 		hb_hookdef_free(d);
 		return oom(err);
+	}
+	if (d->filter != NULL && (rc = hb_filter_compile(d->filter, &d->filter_comp, err)) < 0) {
+		hb_hookdef_free(d);
+		return rc;
 	}
 	*out = d;
 	return 0;
@@ -688,24 +809,89 @@ const char *hb_hookdef_prefix(const hb_hookdef *d)
 	return d->prefix;
 }
 
+bool hb_hookdef_glob(const char *pattern, const char *s, size_t len)
+{
+	const char *star = NULL;   /* the last '*' seen, and where its run ends now */
+	size_t i = 0, from = 0;
+
+	while (i < len || *pattern != '\0') {
+		if (*pattern == '*') {
+			star = pattern++;
+			from = i;
+			continue;
+		}
+		if (i < len && *pattern != '\0' && *pattern == s[i]) {
+			pattern++;
+			i++;
+			continue;
+		}
+		/* Mismatch: the last '*' takes one more byte, if it may. */
+		if (star == NULL || from >= len || s[from] == '/' || is_blank((unsigned char)s[from]))
+			return false;
+		pattern = star + 1;
+		i = ++from;
+	}
+	return true;
+}
+
+/* Whether the len bytes at id are "<id> " with a non-empty id free of '/',
+ * blanks and control bytes. */
+static bool state_id(const char *id, size_t len)
+{
+	if (len < 2 || id[len - 1] != ' ')
+		return false;
+	for (size_t i = 0; i < len - 1; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if (c == '/' || is_blank(c) || is_control(c))
+			return false;
+	}
+	return true;
+}
+
+/* Matches a state key after "EVENT STATE " (rest, len bytes) against d's
+ * RESOURCE, STATE and LCM_STATE patterns. */
+static bool state_matches(const hb_hookdef *d, const char *rest, size_t len)
+{
+	const char *end = rest + len, *seg[3];
+	size_t seglen[3];
+	const char *p = rest;
+
+	for (int k = 0; k < 3; k++) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+
+		if (slash == NULL)
+			return false;
+		seg[k] = p;
+		seglen[k] = (size_t)(slash - p);
+		p = slash + 1;
+	}
+	return seglen[0] == strlen(d->resource) && memcmp(seg[0], d->resource, seglen[0]) == 0 &&
+	       hb_hookdef_glob(d->state, seg[1], seglen[1]) && hb_hookdef_glob(d->lcm_state, seg[2], seglen[2]) &&
+	       state_id(p, (size_t)(end - p));
+}
+
 bool hb_hookdef_matches(const hb_hookdef *d, const char *key, size_t len)
 {
 	size_t plen = strlen(d->prefix);
 
 	if (key == NULL || len <= plen || memcmp(key, d->prefix, plen) != 0)
 		return false;
-	if (d->type == HB_HOOK_API)
-		return len == plen + 1 && (key[plen] == '0' || key[plen] == '1');
-	/* State: "<id> " with a non-empty id free of '/', blanks and control bytes. */
-	if (len < plen + 2 || key[len - 1] != ' ')
-		return false;
-	for (size_t i = plen; i < len - 1; i++) {
-		unsigned char c = (unsigned char)key[i];
-
-		if (c == '/' || is_blank(c) || is_control(c))
-			return false;
+	if (!d->wildcard) {
+		if (d->type == HB_HOOK_API)
+			return len == plen + 1 && (key[plen] == '0' || key[plen] == '1');
+		return state_id(key + plen, len - plen);
 	}
-	return true;
+	if (d->type == HB_HOOK_API) {
+		/* "EVENT API <call> 0|1": the call is what lies between. */
+		static const char head[] = "EVENT API ";
+		size_t hlen = sizeof(head) - 1;
+
+		if (len < hlen + 3 || key[len - 2] != ' ' || (key[len - 1] != '0' && key[len - 1] != '1'))
+			return false;
+		return hb_hookdef_glob(d->call, key + hlen, len - hlen - 2);
+	}
+	return state_matches(d, key + strlen("EVENT STATE "), len - strlen("EVENT STATE "));
 }
 
 char *hb_hookdef_template_str(const hb_hookdef *d)

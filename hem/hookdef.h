@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "filter.h"
 #include "resources.h"
 #include "template.h"
 
@@ -14,6 +15,23 @@
 
 /* Largest TIMEOUT and LOG_RETENTION accepted. */
 #define HB_HOOK_NUMBER_MAX 2147483647L
+
+/* RETRY_DELAY when RETRIES is set without it, and the longest wait between
+ * two attempts: the delay doubles with each attempt up to this cap. */
+#define HB_RETRY_DELAY_DEFAULT 10
+#define HB_RETRY_DELAY_CAP 3600
+
+/* Most automatic retries one execution may get, and the largest per-hook
+ * CONCURRENCY. */
+#define HB_RETRIES_MAX 100
+#define HB_HOOK_CONCURRENCY_MAX 4096
+
+/* Which endings of an execution RETRY_ON retries. */
+typedef enum hb_retry_on {
+	HB_RETRY_ON_BOTH,     /* both (the default) */
+	HB_RETRY_ON_FAILURE,  /* failure: a non-zero exit, a death by signal, a hook that could not start */
+	HB_RETRY_ON_TIMEOUT,  /* timeout: killed after TIMEOUT */
+} hb_retry_on;
 
 typedef enum hb_hook_type {
 	HB_HOOK_API,    /* runs on EVENT API <CALL> 0|1 */
@@ -39,6 +57,14 @@ typedef struct hb_hookdef {
 	char *resource;         /* state: RESOURCE, upper-case; api: NULL */
 	char *state;            /* state: STATE; api: NULL */
 	char *lcm_state;        /* state: LCM_STATE, "" for objects without LCM states; api: NULL */
+	bool wildcard;          /* CALL, STATE or LCM_STATE holds a '*' */
+	char *filter;           /* FILTER, NULL when none (or empty) */
+	hb_filter *filter_comp; /* FILTER compiled, NULL when none */
+	long retries;           /* RETRIES, 0 when not set */
+	long retry_delay;       /* RETRY_DELAY in seconds (HB_RETRY_DELAY_DEFAULT when not set) */
+	hb_retry_on retry_on;   /* RETRY_ON */
+	long concurrency;       /* CONCURRENCY, -1 when not set (only the global limit applies) */
+	bool concurrency_skip;  /* CONCURRENCY_POLICY = skip (else delay) */
 	char *prefix;           /* the subscription prefix, see hb_hookdef_prefix() */
 	hb_template *tmpl;      /* the stored template: without NAME, TYPE and ON */
 } hb_hookdef;
@@ -51,9 +77,12 @@ typedef struct hb_hookdef {
  * and LCM_STATE.  Attributes hem does not know are kept as written.
  * res gives the objects and states that state hooks may name (only read,
  * and not kept; NULL means no object is known, so only api hooks pass).
- * The extensions this version does not run (FILTER, RETRIES, RETRY_DELAY,
- * RETRY_ON, CONCURRENCY, CONCURRENCY_POLICY, BLOCKING, and '*' wildcards in
- * CALL, STATE or LCM_STATE) are refused rather than silently ignored.
+ * FILTER is compiled here (hb_filter_compile()), so an invalid expression
+ * is refused with libxml2's message.  '*' in CALL, STATE and LCM_STATE is a
+ * wildcard (see hb_hookdef_glob()); a pattern must match at least one state
+ * of the object.  REMOTE = yes is for state hooks only (API events carry no
+ * REMOTE_HOST).  BLOCKING, which this version does not run, is refused
+ * rather than silently ignored.
  * On error *out is untouched and err names the attribute and,
  * when the template carries it, its line, e.g. "STATE: 'PENDIN' is not a
  * state of VM (line 3)"; the code is -HB_EINVAL (or -HB_ENOMEM).
@@ -94,17 +123,29 @@ const char *hb_hook_type_str(hb_hook_type type);
  * that no other trigger shares it by accident: "EVENT API <CALL> " for api
  * hooks, "EVENT STATE <RESOURCE>/<STATE>/<LCM_STATE>/" for state hooks
  * (LCM_STATE empty for objects without LCM states, as in
- * "EVENT STATE HOST/ERROR//").  The string belongs to d.
+ * "EVENT STATE HOST/ERROR//").  With a wildcard the prefix stops before the
+ * first '*' ("EVENT API one.vm." for CALL = one.vm.*, "EVENT STATE VM/" for
+ * STATE = *), the shortest exact prefix that covers every key the pattern
+ * matches.  The string belongs to d.
  */
 const char *hb_hookdef_prefix(const hb_hookdef *d);
 
 /*
  * Whether the len bytes of key (need not be NUL-terminated) are an event key
- * that triggers d: the prefix followed by "0" or "1" and nothing else for
- * api hooks, the prefix followed by "<id> " for state hooks, where <id> is not
- * empty and holds no '/' or blank.
+ * that triggers d: "EVENT API <call> 0|1" whose call matches CALL for api
+ * hooks, "EVENT STATE <RESOURCE>/<state>/<lcm>/<id> " whose state and lcm
+ * match STATE and LCM_STATE for state hooks, where <id> is not empty and
+ * holds no '/' or blank.  Without wildcards a match is an exact match.
  */
 bool hb_hookdef_matches(const hb_hookdef *d, const char *key, size_t len);
+
+/*
+ * Whether the len bytes of s match pattern, in which '*' stands for any run
+ * of bytes (possibly empty) that holds no '/' and no blank, so a wildcard
+ * never reaches into the next segment of a key; every other byte stands for
+ * itself.
+ */
+bool hb_hookdef_glob(const char *pattern, const char *s, size_t len);
 
 /* Returns the stored template as text (hb_template_to_str()), which the
  * caller frees; NULL when out of memory. */

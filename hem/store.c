@@ -371,8 +371,10 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		rc = meta_set(s, "next_qorder", qorder + 1, err);
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
-			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr) "
-			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16)", &st, err);
+			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr, "
+			     "attempt, run_after_ms) "
+			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18)",
+			     &st, err);
 	if (rc == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -391,12 +393,18 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 			sqlite3_bind_blob(st, 10, e->stdin_len ? e->stdin_data : "", (int)e->stdin_len, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, e->remote_host, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 12, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-		sqlite3_bind_text(st, 13, e->refusal ? "ERROR" : "PENDING", -1, SQLITE_STATIC);
-		if (e->refusal != NULL) {
+		sqlite3_bind_text(st, 13, e->refusal ? "ERROR" : e->skipped ? "SKIPPED" : "PENDING", -1, SQLITE_STATIC);
+		if (e->refusal != NULL || e->skipped != NULL) {
+			const char *why = e->refusal ? e->refusal : e->skipped;
+
 			sqlite3_bind_int64(st, 14, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-			sqlite3_bind_int(st, 15, 255);
-			sqlite3_bind_blob(st, 16, e->refusal, (int)strlen(e->refusal), SQLITE_STATIC);
+			if (e->refusal != NULL)
+				sqlite3_bind_int(st, 15, 255);
+			sqlite3_bind_blob(st, 16, why, (int)strlen(why), SQLITE_STATIC);
 		}
+		sqlite3_bind_int(st, 17, e->attempt > 1 ? e->attempt : 1);
+		if (e->run_after_ms > 0)
+			sqlite3_bind_int64(st, 18, e->run_after_ms);
 		rc = step_done(s, st, err);
 	}
 	if (rc == 0)
@@ -411,7 +419,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 
 #define EXEC_COLUMNS "hook_id, exec_id, state, seq, event_key, retry_of, command, arguments, argv, " \
 	"stdin_data, remote_host, queued_ms, start_ms, end_ms, code, signal, timed_out, stdout, stderr, " \
-	"stdout_truncated, stderr_truncated"
+	"stdout_truncated, stderr_truncated, attempt, run_after_ms"
 
 static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 {
@@ -436,6 +444,8 @@ static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 	e->err = col_blob(st, 18, &e->err_len);
 	e->out_truncated = sqlite3_column_int(st, 19) != 0;
 	e->err_truncated = sqlite3_column_int(st, 20) != 0;
+	e->attempt = sqlite3_column_int(st, 21);
+	e->run_after_ms = col_int(st, 22, -1);
 	if (!e->state || !e->command || !e->arguments || !e->argv) {
 		hb_exec_row_clear(e);
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
@@ -443,18 +453,18 @@ static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 	return 0;
 }
 
-int hb_store_exec_next(hb_store *s, hb_exec_row *rows, size_t max, hb_running_fn is_running,
+int hb_store_exec_next(hb_store *s, int64_t now_ms, hb_exec_row *rows, size_t max, hb_take_fn take,
 		       void *ctx, hb_error *err)
 {
 	hb_autostmt sqlite3_stmt *st = NULL;
 	size_t n = 0;
-	int rc;
 
-	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' ORDER BY qorder", &st, err) < 0)
+	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' "
+		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY qorder", &st, err) < 0)
 		return err->code;
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (is_running != NULL &&
-		    is_running(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)))
+	sqlite3_bind_int64(st, 1, now_ms);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		if (take != NULL && !take(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)))
 			continue;
 		if (exec_read(st, &rows[n], err) < 0) {
 			for (size_t i = 0; i < n; i++)
@@ -464,6 +474,34 @@ int hb_store_exec_next(hb_store *s, hb_exec_row *rows, size_t max, hb_running_fn
 		n++;
 	}
 	return (int)n;
+}
+
+int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log WHERE state = 'PENDING' AND run_after_ms > ?",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, now_ms);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading the queue");
+	*due_ms = col_int(st, 0, -1);
+	return 0;
+}
+
+int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT count(*) FROM hook_log WHERE hook_id = ? AND state IN ('PENDING', 'RUNNING')",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, hook_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "counting a hook's executions");
+	*count = sqlite3_column_int64(st, 0);
+	return 0;
 }
 
 int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err)

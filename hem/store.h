@@ -30,6 +30,7 @@ typedef struct hb_hook_row {
 #define HB_EXEC_SUCCESS "SUCCESS"
 #define HB_EXEC_ERROR "ERROR"
 #define HB_EXEC_INTERRUPTED "INTERRUPTED"
+#define HB_EXEC_SKIPPED "SKIPPED"
 
 /* An execution record.  Strings and buffers are owned (NULL when absent);
  * freed with hb_exec_row_clear(). */
@@ -59,6 +60,8 @@ typedef struct hb_exec_row {
 	size_t err_len;
 	bool out_truncated;
 	bool err_truncated;
+	int attempt;            /* 1 for a first run, n for the (n-1)th automatic retry */
+	int64_t run_after_ms;   /* not started before this; -1 when at once */
 } hb_exec_row;
 
 /* A new execution to queue (strings borrowed). */
@@ -75,6 +78,9 @@ typedef struct hb_exec_new {
 	size_t stdin_len;
 	const char *remote_host;
 	const char *refusal;    /* non-NULL: recorded at once as an ERROR with this on stderr */
+	const char *skipped;    /* non-NULL: recorded at once as SKIPPED with this on stderr */
+	int attempt;            /* 0 or 1: a first run; n: the (n-1)th automatic retry */
+	int64_t run_after_ms;   /* 0: due at once; else not started before this */
 } hb_exec_new;
 
 /* The end of an execution (buffers borrowed). */
@@ -131,17 +137,27 @@ typedef int (*hb_hook_fn)(void *ctx, const hb_hook_row *h, hb_error *err);
 int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err);
 
 /* Queues an execution (state PENDING, or ERROR at once when e->refusal is
- * set) with the hook's next EXECUTION_ID,
+ * set, or SKIPPED at once when e->skipped is) with the hook's next EXECUTION_ID,
  * stored in *exec_id.  For an event (seq >= 0, not a retry) that already has
  * a record of this hook, nothing is queued and *exec_id is -1. */
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err);
 
-/* Reads up to max PENDING records in queue order, skipping those whose
- * (hook, exec) the caller already runs (is_running may be NULL).  Returns the
- * number read into rows (each cleared by the caller). */
-typedef bool (*hb_running_fn)(void *ctx, int64_t hook_id, int64_t exec_id);
-int hb_store_exec_next(hb_store *s, hb_exec_row *rows, size_t max, hb_running_fn is_running,
+/* Reads up to max PENDING records that are due at now_ms, in queue order,
+ * offering each to take (which may be NULL: every record is taken) before
+ * reading it: take returns false for a record the caller cannot start now
+ * (it runs it already, or its hook is at its CONCURRENCY), which is passed
+ * over without holding up the records behind it.  Returns the number read
+ * into rows (each cleared by the caller). */
+typedef bool (*hb_take_fn)(void *ctx, int64_t hook_id, int64_t exec_id);
+int hb_store_exec_next(hb_store *s, int64_t now_ms, hb_exec_row *rows, size_t max, hb_take_fn take,
 		       void *ctx, hb_error *err);
+
+/* The earliest not-before time after now_ms of a delayed PENDING record in
+ * *due_ms, -1 when none waits. */
+int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_error *err);
+
+/* The number of PENDING or RUNNING records of hook_id. */
+int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error *err);
 
 /* Marks a record RUNNING with its start time. */
 int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
+#include "filter.h"
 #include "hookdef.h"
 
 /* A small resources.conf: VM with OpenNebula's shortcuts, HOST without
@@ -458,14 +461,14 @@ static void test_command(void **state)
 
 static void test_options(void **state)
 {
-	char *s = api_hook("ARGUMENTS_STDIN = True\nREMOTE = YES\nTIMEOUT = 30\nLOG_RETENTION = 0\n");
+	char *s = api_hook("ARGUMENTS_STDIN = True\nREMOTE = NO\nTIMEOUT = 30\nLOG_RETENTION = 0\n");
 	hb_hookdef *d = ok(s);
 
 	(void)state;
 	free(s);
 	assert_null(d->arguments);
 	assert_true(d->arguments_stdin);
-	assert_true(d->remote);
+	assert_false(d->remote);
 	assert_int_equal(d->timeout, 30);
 	assert_int_equal(d->log_retention, 0);
 	hb_hookdef_free(d);
@@ -482,6 +485,7 @@ static void test_options(void **state)
 	refuse_api("ARGUMENTS_STDIN = maybe\n", "ARGUMENTS_STDIN: 'maybe' is not yes or no (line 5)");
 	refuse_api("ARGUMENTS_STDIN =\n", "ARGUMENTS_STDIN: '' is not yes or no (line 5)");
 	refuse_api("REMOTE = 1\n", "REMOTE: '1' is not yes or no (line 5)");
+	refuse_api("REMOTE = yes\n", "REMOTE = yes is for state hooks: API events carry no REMOTE_HOST (line 5)");
 	refuse_api("TIMEOUT = -1\n", "TIMEOUT: '-1' is not a whole number of seconds >= 0 (line 5)");
 	refuse_api("TIMEOUT = 1.5\n", "TIMEOUT: '1.5' is not a whole number of seconds >= 0 (line 5)");
 	refuse_api("TIMEOUT = \" 3\"\n", "TIMEOUT: ' 3' is not a whole number of seconds >= 0 (line 5)");
@@ -503,8 +507,6 @@ static void test_api_rules(void **state)
 	       "CALL: 'one.vm allocate' is not an API call (no blanks, '/' or control characters) (line 4)");
 	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = one/vm\n", "~CALL: 'one/vm' is not an API call");
 	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = \"one.vm\tx\"\n", "~CALL: 'one.vm?x' is not an API call");
-	refuse("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = one.vm.*\n",
-	       "CALL: wildcards are not supported by this version of hem (line 4)");
 	refuse_api("RESOURCE = VM\n", "RESOURCE is not allowed in an api hook (line 5)");
 	refuse_api("STATE = ACTIVE\n", "STATE is not allowed in an api hook (line 5)");
 	refuse_api("LCM_STATE =\n", "LCM_STATE is not allowed in an api hook (line 5)");
@@ -524,8 +526,9 @@ static void test_state_rules(void **state)
 	refuse("NAME = h\nTYPE = state\nSTATE = PENDIN\nCOMMAND = x\nRESOURCE = VM\nLCM_STATE = LCM_INIT\n",
 	       "STATE: 'PENDIN' is not a state of VM (line 3)");
 	refuse_state("VM", "STATE = pending\nLCM_STATE = LCM_INIT\n", "STATE: 'pending' is not a state of VM (line 5)");
-	refuse_state("VM", "STATE = *\nLCM_STATE = *\n", "STATE: wildcards are not supported by this version of hem (line 5)");
-	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = *\n", "LCM_STATE: wildcards are not supported by this version of hem (line 6)");
+	refuse_state("VM", "STATE = ZZ*\nLCM_STATE = *\n", "STATE: 'ZZ*' matches no state of VM (line 5)");
+	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = X*\n", "LCM_STATE: 'X*' matches no LCM state of VM (line 6)");
+	refuse_state("HOST", "STATE = *\nLCM_STATE = *\n", "LCM_STATE: HOST has no LCM states (leave LCM_STATE out) (line 6)");
 	refuse_state("VM", "STATE = ACTIVE\n", "LCM_STATE is required for a VM hook without an ON shortcut");
 	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE =\n", "LCM_STATE is required for a VM hook without an ON shortcut (line 6)");
 	refuse_state("VM", "STATE = ACTIVE\nLCM_STATE = BOOTING\n", "LCM_STATE: 'BOOTING' is not an LCM state of VM (line 6)");
@@ -571,10 +574,11 @@ static void test_no_resources(void **state)
 /* Every attribute hem reads is single and given once; later extensions are refused; the rest is kept. */
 static void test_structure(void **state)
 {
-	static const char *const later[] = { "FILTER", "RETRIES", "RETRY_DELAY", "RETRY_ON", "CONCURRENCY",
-					     "CONCURRENCY_POLICY", "BLOCKING" };
+	static const char *const later[] = { "BLOCKING" };
 	static const char *const known[] = { "NAME", "TYPE", "COMMAND", "ARGUMENTS", "ARGUMENTS_STDIN", "TIMEOUT",
-					     "REMOTE", "LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON" };
+					     "REMOTE", "LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON",
+					     "FILTER", "RETRIES", "RETRY_DELAY", "RETRY_ON", "CONCURRENCY",
+					     "CONCURRENCY_POLICY" };
 	hb_hookdef *d;
 	char *text;
 
@@ -711,8 +715,10 @@ static void test_update_replace(void **state)
 	update_refused(old, "RESOURCE = VM\nSTATE = ACTIVE\nLCM_STATE = RUNNING\n", false, "COMMAND is required");
 	update_refused(old, "COMMAND = x\nRESOURCE = VM\nSTATE = PENDIN\nLCM_STATE = LCM_INIT\n", false,
 		       "STATE: 'PENDIN' is not a state of VM (line 3)");
-	update_refused(old, "COMMAND = x\nRESOURCE = VM\nON = RUNNING\nRETRIES = 3\n", false,
-		       "RETRIES is not supported by this version of hem (line 4)");
+	update_refused(old, "COMMAND = x\nRESOURCE = VM\nON = RUNNING\nRETRIES = many\n", false,
+		       "RETRIES: 'many' is not a whole number of retries >= 0 (line 4)");
+	update_refused(old, "COMMAND = x\nRESOURCE = VM\nON = RUNNING\nFILTER = \"//A[\"\n", false,
+		       "FILTER: Invalid expression at character 4 of '//A[' (line 4)");
 
 	/* old is untouched by all of this. */
 	assert_string_equal(old->command, "vm-pending.rb");
@@ -758,15 +764,19 @@ static void test_update_append(void **state)
 	update_refused(d, "TYPE = api\nCALL = c\n", true,
 		       "TYPE cannot be changed by update; delete the hook and create it again (line 1)");
 	update_refused(d, "CALL = c\n", true, "CALL is not allowed in a state hook (line 1)");
-	update_refused(d, "FILTER = \"/HOOK_MESSAGE\"\n", true, "FILTER is not supported by this version of hem (line 1)");
+	update_refused(d, "FILTER = \"count(\"\n", true, "~FILTER: ");
+	d2 = update_ok(d, "FILTER = \"/HOOK_MESSAGE/STATE = 'PENDING'\"\n", true);
+	assert_string_equal(d2->filter, "/HOOK_MESSAGE/STATE = 'PENDING'");
+	assert_non_null(d2->filter_comp);
+	hb_hookdef_free(d2);
 	update_refused(d, "TIMEOUT = 1\nTIMEOUT = 2\n", true, "TIMEOUT is given more than once (lines 1 and 2)");
 	hb_hookdef_free(d);
 
 	/* Appending to an api hook. */
 	d = ok(api_example);
-	d2 = update_ok(d, "CALL = one.user.delete\nREMOTE = yes\n", true);
+	d2 = update_ok(d, "CALL = one.user.delete\nREMOTE = no\n", true);
 	assert_string_equal(hb_hookdef_prefix(d2), "EVENT API one.user.delete ");
-	assert_true(d2->remote);
+	assert_false(d2->remote);
 	assert_true(d2->arguments_stdin);
 	assert_string_equal(d2->arguments, "$API");
 	hb_hookdef_free(d2);
@@ -815,6 +825,181 @@ static void test_rename(void **state)
 	hb_hookdef_free(d);
 	hb_hookdef_free(old);
 	hb_hookdef_free(NULL);
+
+	/* A renamed hook keeps a working FILTER of its own. */
+	old = ok("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = c\nFILTER = \"1 = 1\"\n");
+	assert_int_equal(hb_hookdef_rename(old, "h2", &d, &err), 0);
+	assert_non_null(d->filter_comp);
+	assert_ptr_not_equal(d->filter_comp, old->filter_comp);
+	hb_hookdef_free(old);
+	hb_hookdef_free(d);
+}
+
+/* The hookbus extensions: FILTER, retries, per-hook concurrency, REMOTE. */
+static void test_extensions(void **state)
+{
+	hb_hookdef *d;
+	char *s;
+
+	(void)state;
+	d = ok(api_example);
+	assert_null(d->filter);
+	assert_null(d->filter_comp);
+	assert_int_equal(d->retries, 0);
+	assert_int_equal(d->retry_delay, HB_RETRY_DELAY_DEFAULT);
+	assert_int_equal(d->retry_on, HB_RETRY_ON_BOTH);
+	assert_int_equal(d->concurrency, -1);
+	assert_false(d->concurrency_skip);
+	hb_hookdef_free(d);
+
+	s = api_hook("FILTER = \"/HOOK_MESSAGE/CALL_INFO/RESULT = 1\"\nRETRIES = 3\nRETRY_DELAY = 2\n"
+		     "RETRY_ON = Timeout\nCONCURRENCY = 2\nCONCURRENCY_POLICY = SKIP\n");
+	d = ok(s);
+	free(s);
+	assert_string_equal(d->filter, "/HOOK_MESSAGE/CALL_INFO/RESULT = 1");
+	assert_non_null(d->filter_comp);
+	assert_int_equal(d->retries, 3);
+	assert_int_equal(d->retry_delay, 2);
+	assert_int_equal(d->retry_on, HB_RETRY_ON_TIMEOUT);
+	assert_int_equal(d->concurrency, 2);
+	assert_true(d->concurrency_skip);
+	hb_hookdef_free(d);
+	s = api_hook("FILTER =\nRETRY_ON = failure\nCONCURRENCY_POLICY = delay\n");
+	d = ok(s);
+	free(s);
+	assert_null(d->filter);
+	assert_int_equal(d->retry_on, HB_RETRY_ON_FAILURE);
+	assert_false(d->concurrency_skip);
+	hb_hookdef_free(d);
+
+	refuse_api("FILTER = \"//A[\"\n", "FILTER: Invalid expression at character 4 of '//A[' (line 5)");
+	refuse_api("FILTER = \"1 +\"\n", "~FILTER: Invalid expression");
+	refuse_api("FILTER = \"nosuch(1)\"\n", "FILTER: Unregistered function in 'nosuch(1)' (line 5)");
+	refuse_api("RETRIES = -1\n", "RETRIES: '-1' is not a whole number of retries >= 0 (line 5)");
+	refuse_api("RETRIES = 101\n", "RETRIES: at most 100 (line 5)");
+	refuse_api("RETRY_DELAY = 3601\n", "RETRY_DELAY: at most 3600 seconds (line 5)");
+	refuse_api("RETRY_ON = always\n", "RETRY_ON: 'always' is not failure, timeout or both (line 5)");
+	refuse_api("CONCURRENCY = 0\n", "CONCURRENCY: '0' is not between 1 and 4096 (line 5)");
+	refuse_api("CONCURRENCY = 4097\n", "CONCURRENCY: '4097' is not between 1 and 4096 (line 5)");
+	refuse_api("CONCURRENCY_POLICY = drop\n", "CONCURRENCY_POLICY: 'drop' is not delay or skip (line 5)");
+
+	/* A compiled FILTER evaluated on HOOK_MESSAGE documents. */
+	{
+		static const char msg[] = "<HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE><CALL>one.vm.allocate</CALL>"
+					  "<CALL_INFO><RESULT>1</RESULT></CALL_INFO></HOOK_MESSAGE>";
+		xmlDocPtr doc = xmlReadMemory(msg, (int)strlen(msg), NULL, NULL, XML_PARSE_NONET);
+		hb_filter *f = NULL;
+		hb_error err = { 0 };
+
+		assert_non_null(doc);
+		assert_int_equal(hb_filter_compile("/HOOK_MESSAGE/CALL_INFO/RESULT = 1", &f, &err), 0);
+		assert_int_equal(hb_filter_eval(f, doc, &err), 1);
+		hb_filter_free(f);
+		assert_int_equal(hb_filter_compile("starts-with(/HOOK_MESSAGE/CALL, 'one.image.')", &f, &err), 0);
+		assert_int_equal(hb_filter_eval(f, doc, &err), 0);
+		hb_filter_free(f);
+		assert_int_equal(hb_filter_compile("//RESULT", &f, &err), 0);
+		assert_int_equal(hb_filter_eval(f, doc, &err), 1);
+		hb_filter_free(f);
+		f = (hb_filter *)&f;
+		assert_int_equal(hb_filter_compile("//A[", &f, &err), -HB_EINVAL);
+		assert_ptr_equal(f, (hb_filter *)&f);
+		hb_filter_free(NULL);
+		xmlFreeDoc(doc);
+	}
+
+	/* REMOTE is for state hooks. */
+	d = ok("NAME = h\nTYPE = state\nCOMMAND = x\nRESOURCE = HOST\nSTATE = ERROR\nREMOTE = yes\n");
+	assert_true(d->remote);
+	hb_hookdef_free(d);
+}
+
+/* '*' matches a run of bytes within one segment, never across '/' or ' '. */
+static void test_glob(void **state)
+{
+	(void)state;
+	assert_true(hb_hookdef_glob("*", "", 0));
+	assert_true(hb_hookdef_glob("*", "ACTIVE", 6));
+	assert_true(hb_hookdef_glob("one.vm.*", "one.vm.allocate", 15));
+	assert_true(hb_hookdef_glob("one.vm.*", "one.vm.", 7));
+	assert_false(hb_hookdef_glob("one.vm.*", "one.image.allocate", 18));
+	assert_false(hb_hookdef_glob("one.vm.*", "one.vmx", 7));
+	assert_true(hb_hookdef_glob("one.*.allocate", "one.vm.allocate", 15));
+	assert_false(hb_hookdef_glob("one.*.allocate", "one.vm.allocated", 16));
+	assert_true(hb_hookdef_glob("*_*", "BOOT_UNKNOWN", 12));
+	assert_true(hb_hookdef_glob("B*T*N", "BOOT_UNKNOWN", 12));
+	assert_false(hb_hookdef_glob("B*T*X", "BOOT_UNKNOWN", 12));
+	assert_false(hb_hookdef_glob("*", "a/b", 3));
+	assert_false(hb_hookdef_glob("*", "a b", 3));
+	assert_false(hb_hookdef_glob("a*", "a/", 2));
+	assert_true(hb_hookdef_glob("a/*", "a/b", 3));
+	assert_true(hb_hookdef_glob("ACTIVE", "ACTIVE", 6));
+	assert_false(hb_hookdef_glob("ACTIVE", "ACTIVEX", 7));
+	assert_false(hb_hookdef_glob("ACTIVE", "ACTIVE", 5));
+	assert_true(hb_hookdef_glob("**", "xy", 2));
+	assert_true(hb_hookdef_glob("", "", 0));
+	assert_false(hb_hookdef_glob("", "x", 1));
+}
+
+/* Wildcard triggers: subscribed as the shortest covering prefix, matched per segment. */
+static void test_wildcard_triggers(void **state)
+{
+	hb_hookdef *d;
+
+	(void)state;
+	d = ok("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = one.vm.*\n");
+	assert_true(d->wildcard);
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT API one.vm.");
+	assert_true(matches(d, "EVENT API one.vm.allocate 1"));
+	assert_true(matches(d, "EVENT API one.vm.update 0"));
+	assert_false(matches(d, "EVENT API one.image.allocate 1"));
+	assert_false(matches(d, "EVENT API one.vm.allocate 2"));
+	assert_false(matches(d, "EVENT API one.vm.allocate"));
+	assert_false(matches(d, "EVENT API one.vm.a b 1"));
+	hb_hookdef_free(d);
+
+	d = ok("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = *\n");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT API ");
+	assert_true(matches(d, "EVENT API one.user.delete 1"));
+	assert_false(matches(d, "EVENT API  1"));
+	hb_hookdef_free(d);
+
+	/* An exact trigger stays exact. */
+	d = ok("NAME = h\nTYPE = api\nCOMMAND = x\nCALL = one.vm.update\n");
+	assert_false(d->wildcard);
+	assert_false(matches(d, "EVENT API one.vm.updateconf 1"));
+	assert_true(matches(d, "EVENT API one.vm.update 1"));
+	hb_hookdef_free(d);
+
+	d = ok("NAME = h\nTYPE = state\nCOMMAND = x\nRESOURCE = VM\nSTATE = *\nLCM_STATE = *\n");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/");
+	assert_true(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/3 "));
+	assert_true(matches(d, "EVENT STATE VM/ACTIVE/BOOT_UNKNOWN/12 "));
+	assert_false(matches(d, "EVENT STATE VMX/ACTIVE/BOOT/1 "));
+	assert_false(matches(d, "EVENT STATE VM/ACTIVE/BOOT/1"));
+	assert_false(matches(d, "EVENT STATE VM/ACTIVE/BOOT/ "));
+	assert_false(matches(d, "EVENT STATE VM/ACTIVE/BOOT/x/1 "));
+	hb_hookdef_free(d);
+
+	d = ok("NAME = h\nTYPE = state\nCOMMAND = x\nRESOURCE = VM\nSTATE = ACTIVE\nLCM_STATE = *\n");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/ACTIVE/");
+	assert_true(matches(d, "EVENT STATE VM/ACTIVE/RUNNING/1 "));
+	assert_false(matches(d, "EVENT STATE VM/ACTIVEX/RUNNING/1 "));
+	assert_false(matches(d, "EVENT STATE VM/PENDING/LCM_INIT/1 "));
+	hb_hookdef_free(d);
+
+	d = ok("NAME = h\nTYPE = state\nCOMMAND = x\nRESOURCE = VM\nSTATE = ACTIVE\nLCM_STATE = BOOT*\n");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE VM/ACTIVE/BOOT");
+	assert_true(matches(d, "EVENT STATE VM/ACTIVE/BOOT/1 "));
+	assert_true(matches(d, "EVENT STATE VM/ACTIVE/BOOT_UNKNOWN/1 "));
+	assert_false(matches(d, "EVENT STATE VM/ACTIVE/RUNNING/1 "));
+	hb_hookdef_free(d);
+
+	d = ok("NAME = h\nTYPE = state\nCOMMAND = x\nRESOURCE = HOST\nSTATE = *\n");
+	assert_string_equal(hb_hookdef_prefix(d), "EVENT STATE HOST/");
+	assert_true(matches(d, "EVENT STATE HOST/ERROR//5 "));
+	assert_false(matches(d, "EVENT STATE HOST/ERROR/X/5 "));
+	hb_hookdef_free(d);
 }
 
 int main(void)
@@ -837,6 +1022,9 @@ int main(void)
 		cmocka_unit_test(test_update_replace),
 		cmocka_unit_test(test_update_append),
 		cmocka_unit_test(test_rename),
+		cmocka_unit_test(test_extensions),
+		cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_wildcard_triggers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,10 +10,30 @@
 
 #include "db.h"
 
+/* Prepared statements, kept for the connection's life and keyed by the
+ * address of their SQL text (each a literal of this file). */
+#define STMT_CACHE_MAX 48
+
 struct hb_store {
 	sqlite3 *db;
 	int depth;           /* nesting of hb_store_begin */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE_MAX];
+	size_t ncache;
 };
+
+/* Hands a statement of prepare() back: reset with its bindings cleared, kept
+ * in the cache; for __attribute__((cleanup)). */
+static void stmt_release(sqlite3_stmt **st)
+{
+	if (*st != NULL) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+	}
+}
+#define stmt_auto __attribute__((cleanup(stmt_release)))
 
 static int64_t now_s(void)
 {
@@ -47,6 +67,8 @@ void hb_store_close(hb_store *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
 	hb_db_close(s->db);
 	free(s);
 }
@@ -80,11 +102,28 @@ void hb_store_rollback(hb_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* Prepares sql, reporting failures through err. */
+/* Returns in *st the statement of sql (a string literal: its address is the
+ * key), prepared once and then taken from the cache; the caller declares *st
+ * stmt_auto so that it is reset, never finalized, when it leaves scope.  A
+ * statement still running (a caller's loop over it calling back into the
+ * store with the same SQL) is an error rather than shared. */
 static int prepare(hb_store *s, const char *sql, sqlite3_stmt **st, hb_error *err)
 {
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql != sql)
+			continue;
+		if (sqlite3_stmt_busy(s->cache[i].st))
+			return hb_error_set(err, -HB_EIO, "database: statement already in use: %s", sql);
+		*st = s->cache[i].st;
+		return 0;
+	}
+	if (s->ncache == STMT_CACHE_MAX)
+		return hb_error_set(err, -HB_EIO, "database: more than %d distinct statements", STMT_CACHE_MAX);
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
 		return hb_db_error(s->db, err, "database");
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].st = *st;
+	s->ncache++;
 	return 0;
 }
 
@@ -131,7 +170,7 @@ static int64_t col_int(sqlite3_stmt *st, int i, int64_t none)
 
 static int meta_get(hb_store *s, const char *key, int64_t *v, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "SELECT value FROM meta WHERE key = ?", &st, err) < 0)
 		return err->code;
@@ -144,7 +183,7 @@ static int meta_get(hb_store *s, const char *key, int64_t *v, hb_error *err)
 
 static int meta_set(hb_store *s, const char *key, int64_t v, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "UPDATE meta SET value = ? WHERE key = ?", &st, err) < 0)
 		return err->code;
@@ -179,9 +218,9 @@ void hb_exec_row_clear(hb_exec_row *e)
 /* Returns the id of the hook named name, or -1. */
 static int64_t hook_by_name(hb_store *s, const char *name)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT id FROM hook WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+	if (prepare(s, "SELECT id FROM hook WHERE name = ?", &st, NULL) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -190,7 +229,7 @@ static int64_t hook_by_name(hb_store *s, const char *name)
 int hb_store_hook_insert(hb_store *s, const char *name, const char *type, const char *prefix,
 			 const char *tmpl, int64_t *id, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	int64_t next = 0, other;
 	int rc;
 
@@ -235,7 +274,7 @@ static int hook_changed(hb_store *s, int64_t id, hb_error *err)
 int hb_store_hook_update(hb_store *s, int64_t id, const char *name, const char *prefix,
 			 const char *tmpl, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	int64_t other = hook_by_name(s, name);
 
 	if (other >= 0 && other != id)
@@ -254,7 +293,7 @@ int hb_store_hook_update(hb_store *s, int64_t id, const char *name, const char *
 
 int hb_store_hook_delete(hb_store *s, int64_t id, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "DELETE FROM hook WHERE id = ?", &st, err) < 0)
 		return err->code;
@@ -266,7 +305,7 @@ int hb_store_hook_delete(hb_store *s, int64_t id, hb_error *err)
 
 int hb_store_hook_lock(hb_store *s, int64_t id, int level, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "UPDATE hook SET lock_level = ?, lock_time = ? WHERE id = ?", &st, err) < 0)
 		return err->code;
@@ -301,7 +340,7 @@ static int hook_read(sqlite3_stmt *st, hb_hook_row *h, hb_error *err)
 
 int hb_store_hook_get(hb_store *s, int64_t id, hb_hook_row *out, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (prepare(s, "SELECT " HOOK_COLUMNS " FROM hook WHERE id = ?", &st, err) < 0)
@@ -317,7 +356,7 @@ int hb_store_hook_get(hb_store *s, int64_t id, hb_hook_row *out, hb_error *err)
 
 int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (prepare(s, "SELECT " HOOK_COLUMNS " FROM hook ORDER BY id", &st, err) < 0)
@@ -338,15 +377,15 @@ int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err)
 
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
-	hb_autostmt sqlite3_stmt *bump = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *bump = NULL;
 	int64_t next = 0, qorder = 0;
 	int rc;
 
 	*exec_id = -1;
 	rc = hb_store_begin(s, err);
 	if (rc == 0 && e->seq >= 0 && e->retry_of < 0) {
-		hb_autostmt sqlite3_stmt *dup = NULL;
+		stmt_auto sqlite3_stmt *dup = NULL;
 		rc = prepare(s, "SELECT 1 FROM hook_log WHERE hook_id = ? AND seq = ? AND retry_of IS NULL", &dup, err);
 		if (rc == 0) {
 			sqlite3_bind_int64(dup, 1, e->hook_id);
@@ -456,7 +495,7 @@ static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 int hb_store_exec_next(hb_store *s, int64_t now_ms, hb_exec_row *rows, size_t max, hb_take_fn take,
 		       void *ctx, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	size_t n = 0;
 
 	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' "
@@ -478,7 +517,7 @@ int hb_store_exec_next(hb_store *s, int64_t now_ms, hb_exec_row *rows, size_t ma
 
 int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log WHERE state = 'PENDING' AND run_after_ms > ?",
 		    &st, err) < 0)
@@ -492,7 +531,7 @@ int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_erro
 
 int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "SELECT count(*) FROM hook_log WHERE hook_id = ? AND state IN ('PENDING', 'RUNNING')",
 		    &st, err) < 0)
@@ -506,7 +545,7 @@ int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error 
 
 int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "UPDATE hook_log SET state = 'RUNNING', start_ms = ? WHERE hook_id = ? AND exec_id = ?",
 		    &st, err) < 0)
@@ -520,8 +559,8 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
 			 int64_t retention, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
-	hb_autostmt sqlite3_stmt *prune = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *prune = NULL;
 	int rc;
 
 	rc = hb_store_begin(s, err);
@@ -566,7 +605,7 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 
 int hb_store_exec_get(hb_store *s, int64_t hook_id, int64_t exec_id, hb_exec_row *out, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE hook_id = ? AND exec_id = ?", &st, err) < 0)
@@ -620,7 +659,7 @@ int hb_store_exec_query(hb_store *s, const hb_log_filter *f, hb_exec_fn fn, void
 
 int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "UPDATE hook_log SET state = 'INTERRUPTED', end_ms = ?, code = 255 WHERE state = 'RUNNING'",
 		    &st, err) < 0)
@@ -633,7 +672,7 @@ int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err)
 
 int hb_store_exec_pending(hb_store *s, int64_t *count, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "SELECT count(*) FROM hook_log WHERE state = 'PENDING'", &st, err) < 0)
 		return err->code;

@@ -13,7 +13,11 @@
 
 #include "args.h"
 #include "cleanup.h"
+#include "hemmetrics.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "reload.h"
 #include "signals.h"
 #include "zmqutil.h"
 
@@ -224,6 +228,7 @@ static int replay(struct hem *h, hb_error *err)
 
 		snprintf(from, sizeof(from), "REPLAY %" PRId64, h->last_seq + 1);
 		lens[0] = strlen(from);
+		hb_metric_add(HM_REPLAYS, 1);
 		rc = hb_zmq_request(h->ctx, h->pub_command, frames, lens, 1, REPLAY_TIMEOUT_MS, 1 + 2 * 3 * 1000 + 1,
 				    &fr, err);
 		if (rc < 0)
@@ -248,6 +253,7 @@ static int replay(struct hem *h, hb_error *err)
 			if (hb_message_from_base64(hb_frame_data(&fr, i + 1), hb_frame_size(&fr, i + 1), h->max_message,
 						   h->msg_schema, &m, &e) < 0) {
 				hb_log(HB_LOG_ERROR, "replayed message dropped: %s", e.msg);
+				hb_metric_add(HM_EVENTS_DROPPED, 1);
 				continue;
 			}
 			rc = event_take(h, m, err);
@@ -285,12 +291,15 @@ static void bus_read(struct hem *h)
 		h->last_bus_ms = hem_now_ms();
 		if (rc < 0 || fr.n != 2) {
 			hb_log(HB_LOG_WARN, "bus message dropped: %s", rc < 0 ? err.msg : "not two frames");
+			hb_metric_add(HM_EVENTS_DROPPED, 1);
 		} else if (hb_message_from_base64(hb_frame_data(&fr, 1), hb_frame_size(&fr, 1), h->max_message,
 						  h->msg_schema, &m, &err) < 0) {
 			hb_log(HB_LOG_WARN, "bus message '%.*s' dropped: %s", (int)(hb_frame_size(&fr, 0) > 200 ? 200 : hb_frame_size(&fr, 0)),
 			       hb_frame_data(&fr, 0), err.msg);
+			hb_metric_add(HM_EVENTS_DROPPED, 1);
 		} else if (m->seq == 0) {
 			hb_log(HB_LOG_WARN, "bus message without SEQ dropped");
+			hb_metric_add(HM_EVENTS_DROPPED, 1);
 		} else if ((int64_t)m->seq > h->last_seq + 1) {
 			hb_log(HB_LOG_DEBUG, "gap before seq %" PRIu64 " (last %" PRId64 "): replaying", m->seq, h->last_seq);
 			if (replay(h, &err) < 0)
@@ -469,13 +478,14 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		goto out;
 	hb_log(HB_LOG_INFO, "hem serving: %zu hook(s), last seq %" PRId64 ", concurrency %" PRId64 ", control %s",
 	       h.nhooks, h.last_seq, h.concurrency, hb_config_str(cfg, "CONTROL_ENDPOINT"));
-	if (hb_config_str(cfg, "METRICS_LISTEN")[0] != '\0')
-		hb_log(HB_LOG_WARN, "METRICS_LISTEN is set but this build serves no metrics endpoint");
+	if ((rc = hem_metrics_start(cfg, err)) < 0)
+		goto out;
 	/* Subscribed first, then replayed: nothing falls between the two. */
 	if (replay(&h, err) < 0)
 		hb_log(HB_LOG_WARN, "start-up replay: %s (will retry)", err->msg);
 	h.last_bus_ms = hem_now_ms();
 	h.dispatch_needed = true;
+	hb_notify_ready("serving");
 	for (;;) {
 		size_t n = 0, nchild;
 		int64_t timer, now;
@@ -484,13 +494,12 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		if (hb_sig_term && !h.stopping) {
 			hb_log(HB_LOG_INFO, "SIGTERM: taking no more events; %zu hook(s) running", hem_running(&h));
 			h.stopping = true;
+			hb_notify_stopping();
 			stop_deadline = hem_now_ms() + SHUTDOWN_GRACE_MS;
 		}
 		if (hb_sig_hup) {
-			hb_error e = { 0 };
 			hb_sig_hup = 0;
-			if (hb_log_reopen(&e) < 0)
-				hb_log(HB_LOG_ERROR, "%s", e.msg);
+			hem_reload(&h, (void **)&items);
 		}
 		if (h.stopping && (hem_running(&h) == 0 || hem_now_ms() >= stop_deadline))
 			break;
@@ -519,6 +528,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		}
 		hem_children_poll(&h, items, n);
 		hem_children_timers(&h);
+		hem_metrics_refresh(&h);
 		now = hem_now_ms();
 		if (!h.stopping && now - h.last_bus_ms >= idle_wait) {
 			hb_error e = { 0 };
@@ -538,6 +548,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 	rc = 0;
 	hb_log(HB_LOG_INFO, "hem stopped at seq %" PRId64, h.last_seq);
 out:
+	hem_metrics_stop();
 	free(items);
 	hem_close(&h);
 	return rc;

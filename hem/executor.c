@@ -17,7 +17,9 @@
 #include "base64.h"
 #include "cleanup.h"
 #include "filter.h"
+#include "hemmetrics.h"
 #include "log.h"
+#include "metrics.h"
 #include "xml.h"
 
 #define KILL_GRACE_MS 3000   /* SIGTERM of a timed-out hook, then SIGKILL after this */
@@ -145,6 +147,8 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 		       PRIu64 " %s%s%s", hook->id, d->name, exec_id,
 		       e.refusal ? "refused" : e.skipped ? "skipped" : "queued", m->seq, key, why ? ": " : "",
 		       why ? why : "");
+		if (why != NULL)
+			hem_metrics_execution(hook->id, e.refusal ? HB_EXEC_ERROR : HB_EXEC_SKIPPED);
 	}
 	return rc;
 }
@@ -169,6 +173,7 @@ static bool filter_passes(struct hem *h, struct hem_hook *hook, const hb_message
 		       hook->def->name, m->seq);
 	hook->filtered++;
 	h->events_filtered++;
+	hb_metric_add(HM_EVENTS_FILTERED, 1);
 	return false;
 }
 
@@ -183,6 +188,7 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 	rc = hb_message_keys(m, &keys, err);
 	if (rc < 0)
 		return rc;
+	hb_metric_add(HM_EVENTS_RECEIVED, 1);
 	rc = hb_store_begin(h->store, err);
 	for (size_t i = 0; i < h->nhooks && rc == 0; i++) {
 		struct hem_hook *hook = &h->hooks[i];
@@ -395,6 +401,7 @@ static void finish_refused(struct hem *h, const hb_exec_row *row, int64_t retent
 			    .end_ms = hem_now_ms() };
 
 	hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id, row->exec_id, why);
+	hem_metrics_execution(row->hook_id, HB_EXEC_ERROR);
 	record_end(h, row->hook_id, row->exec_id, &end, retention);
 }
 
@@ -631,7 +638,8 @@ static void dispatch_rounds(struct hem *h)
 	/* A few rounds at most: a record that cannot even be marked finished
 	 * (database full) must not spin the loop; the next turn tries again. */
 	for (int round = 0; round < 4; round++) {
-		size_t free_slots = h->nrun - hem_running(h);
+		size_t limit = (size_t)h->concurrency < h->nrun ? (size_t)h->concurrency : h->nrun;
+		size_t free_slots = limit > hem_running(h) ? limit - hem_running(h) : 0;
 		hb_exec_row rows[16];
 		struct pick p = { .h = h };
 		int n;
@@ -686,6 +694,8 @@ static void finish_run(struct hem *h, struct hem_run *r, const char *forced_stat
 	end.end_ms = hem_now_ms();
 	hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " %s: code %d%s in %" PRId64 " ms", r->hook_id,
 	       r->exec_id, end.state, end.code, r->timed_out ? " (timed out)" : "", end.end_ms - r->start_ms);
+	hem_metrics_execution(r->hook_id, end.state);
+	hb_metric_observe(HM_DURATION, (double)(end.end_ms - r->start_ms) / 1000.0);
 	if (forced_state != NULL) {
 		hb_error err = { 0 };
 
@@ -777,6 +787,7 @@ void hem_children_timers(struct hem *h)
 			hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 " timed out: SIGTERM to its process group",
 			       r->hook_id, r->exec_id);
 			hb_child_kill(&r->child, SIGTERM);
+			hb_metric_add(HM_TIMEOUTS, 1);
 			r->timed_out = true;
 			r->kill_ms = now + KILL_GRACE_MS;
 		} else if (r->timed_out && now >= r->kill_ms) {

@@ -6,7 +6,9 @@
 #include <libxml/parser.h>
 
 #include "config.h"
+#include "confsource.h"
 #include "hem.h"
+#include "hemmetrics.h"
 #include "log.h"
 #include "signals.h"
 
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 	rc = hb_config_from_argv(argc, argv, hb_hem_config_keys, DEFAULT_CONFIG, &cfg, &check, &err);
 	if (rc == 0)
 		rc = hb_hem_check(cfg, &err);
+	if (rc == 0)
+		rc = hem_metrics_check(cfg, &err);
 	if (rc < 0) {
 		fprintf(stderr, "hem: configuration: %s\n", err.msg);
 		hb_config_free(cfg);
@@ -59,6 +63,7 @@ int main(int argc, char **argv)
 		hb_config_free(cfg);
 		return 2;
 	}
+	hb_config_source_set(argc, argv, hb_hem_config_keys, DEFAULT_CONFIG);
 	hb_signals_install();
 	rc = hb_hem_run(cfg, &err);
 	if (rc < 0) {

@@ -6,8 +6,10 @@
 #include <libxml/parser.h>
 
 #include "config.h"
+#include "confsource.h"
 #include "emit.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "oci_hook.h"
 #include "oci_install.h"
 #include "publisher.h"
@@ -33,7 +35,9 @@ static int load_config(int argc, char **argv, hb_config **out, bool *check, hb_e
 {
 	int rc = hb_config_from_argv(argc, argv, hb_publisher_config_keys, DEFAULT_CONFIG, out, check, err);
 
-	if (rc == 0 && (rc = hb_publisher_check(*out, err)) < 0) {
+	if (rc == 0 && (rc = hb_publisher_check(*out, err)) == 0 && hb_config_str(*out, "METRICS_LISTEN")[0] != '\0')
+		rc = hb_metrics_listen_check(hb_config_str(*out, "METRICS_LISTEN"), err);
+	if (rc < 0 && *out != NULL) {
 		hb_config_free(*out);
 		*out = NULL;
 	}
@@ -65,6 +69,7 @@ static int serve(int argc, char **argv)
 		hb_config_free(cfg);
 		return 2;
 	}
+	hb_config_source_set(argc, argv, hb_publisher_config_keys, DEFAULT_CONFIG);
 	hb_signals_install();
 	rc = hb_publisher_run(cfg, &err);
 	if (rc < 0)

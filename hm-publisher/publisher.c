@@ -13,6 +13,10 @@
 #include "journal.h"
 #include "log.h"
 #include "message.h"
+#include "metrics.h"
+#include "notify.h"
+#include "pubmetrics.h"
+#include "reload.h"
 #include "schema.h"
 #include "signals.h"
 #include "zmqutil.h"
@@ -44,6 +48,7 @@ struct request {
 	zmq_msg_t identity;
 	bool delimiter;        /* a REQ client: the reply starts with an empty frame */
 	char *error;           /* REQ_ERROR: the reason */
+	const char *why;       /* REQ_ERROR: the metric's reason label (NULL: protocol) */
 	uint64_t seq;          /* REQ_EMIT: assigned; REQ_REPLAY: from */
 	hb_message *msg;       /* REQ_EMIT */
 	hb_keys keys;
@@ -135,7 +140,10 @@ static void request_emit(struct publisher *p, struct request *r, const hb_frames
 	    hb_message_keys(r->msg, &r->keys, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", err.msg);
 		request_refuse(r, reason);
+		r->why = "invalid";
+		return;
 	}
+	hb_metric_addl(PM_RECEIVED, 1, "type=\"%s\"", r->msg->type == HB_MSG_API ? "api" : "state");
 }
 
 static void request_replay(struct request *r, const hb_frames *fr, size_t body)
@@ -244,8 +252,10 @@ static void batch_journal(struct publisher *p)
 		hb_log(HB_LOG_ERROR, "journal: %s", err.msg);
 		snprintf(reason, sizeof(reason), "journal failure: %s", err.msg);
 		for (size_t i = 0; i < p->nbatch; i++)
-			if (p->batch[i].kind == REQ_EMIT)
+			if (p->batch[i].kind == REQ_EMIT) {
 				request_refuse(&p->batch[i], reason);
+				p->batch[i].why = "journal";
+			}
 	}
 }
 
@@ -325,6 +335,7 @@ static int answer_replay(struct publisher *p, struct request *r, hb_error *err)
 		}
 	}
 	hb_log(HB_LOG_DEBUG, "replayed %zu events from %" PRIu64, rp->n, from);
+	hb_metric_add(PM_REPLAYS, 1);
 out:
 	for (size_t i = 0; i < rp->n; i++) {
 		free(rp->ev[i].keys);
@@ -352,6 +363,7 @@ static void batch_answer(struct publisher *p)
 				hb_log(HB_LOG_ERROR, "seq %" PRIu64 " journaled but not published (subscribers will "
 				       "replay it): %s", r->seq, err.msg);
 			p->accepted++;
+			hb_metric_addl(PM_PUBLISHED, 1, "type=\"%s\"", r->msg->type == HB_MSG_API ? "api" : "state");
 			hb_log(HB_LOG_DEBUG, "seq %" PRIu64 " published: %s", r->seq, r->keys.key[0]);
 			snprintf(line, sizeof(line), "ACK %" PRIu64, r->seq);
 			rc = reply_line(r, line, &err);
@@ -361,6 +373,7 @@ static void batch_answer(struct publisher *p)
 			break;
 		case REQ_ERROR:
 			p->rejected++;
+			hb_metric_addl(PM_REJECTED, 1, "reason=\"%s\"", r->why ? r->why : "protocol");
 			hb_log(HB_LOG_WARN, "request refused: %s", r->error ? r->error : "out of memory");
 			snprintf(line, sizeof(line), "ERROR %s", r->error ? r->error : "out of memory");
 			rc = reply_line(r, line, &err);
@@ -482,14 +495,14 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 	hb_log(HB_LOG_INFO, "serving: publisher %s, %zu command endpoint(s), journal %s at seq %" PRIu64,
 	       hb_config_str(cfg, "PUBLISHER_ENDPOINT"), p->ncmd, hb_config_str(cfg, "JOURNAL"),
 	       hb_journal_last_seq(p->journal));
-	if (hb_config_str(cfg, "METRICS_LISTEN")[0] != '\0')
-		hb_log(HB_LOG_WARN, "METRICS_LISTEN is set but this build serves no metrics endpoint");
+	if ((rc = publisher_metrics_start(cfg, err)) < 0)
+		goto out;
+	publisher_metrics_journal(p->journal);
+	hb_notify_ready("serving");
 	while (!hb_sig_term) {
 		if (hb_sig_hup) {
-			hb_error e = { 0 };
 			hb_sig_hup = 0;
-			if (hb_log_reopen(&e) < 0)
-				hb_log(HB_LOG_ERROR, "%s", e.msg);
+			publisher_reload(cfg);
 		}
 		rc = zmq_poll(items, (int)p->ncmd, 1000);
 		if (rc < 0) {
@@ -506,12 +519,15 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 				took |= request_take(p, p->cmd[i]) > 0;
 		}
 		batch_journal(p);
+		publisher_metrics_journal(p->journal);
 		batch_answer(p);
 	}
 	rc = 0;
+	hb_notify_stopping();
 	hb_log(HB_LOG_INFO, "stopping at seq %" PRIu64 " (%" PRIu64 " accepted, %" PRIu64 " refused)",
 	       hb_journal_last_seq(p->journal), p->accepted, p->rejected);
 out:
+	publisher_metrics_stop();
 	free(items);
 	publisher_close(p);
 	free(p);

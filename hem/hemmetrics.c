@@ -10,8 +10,6 @@
 #include "metrics.h"
 #include "metrics_http.h"
 
-#define QUEUE_REFRESH_MS 500
-
 static const hb_metric_def defs[] = {
 	{ HM_EVENTS_RECEIVED, HB_METRIC_COUNTER, "Events taken from the bus or a replay, each once.", false },
 	{ HM_EVENTS_DROPPED, HB_METRIC_COUNTER, "Bus or replayed messages dropped as bad input.", false },
@@ -27,7 +25,6 @@ static const hb_metric_def defs[] = {
 };
 
 static hb_metrics_server *g_server;
-static int64_t g_queue_read_ms;
 
 void hem_metrics_execution(int64_t hook_id, const char *result)
 {
@@ -52,7 +49,6 @@ int hem_metrics_start(const hb_config *cfg, hb_error *err)
 	const char *listen = hb_config_str(cfg, "METRICS_LISTEN");
 	int rc = hb_metrics_declare(defs, err);
 
-	g_queue_read_ms = 0;
 	if (rc < 0 || listen == NULL || listen[0] == '\0')
 		return rc;
 	rc = hb_metrics_server_start(listen, &g_server, err);
@@ -70,17 +66,13 @@ void hem_metrics_stop(void)
 
 void hem_metrics_refresh(struct hem *h)
 {
-	int64_t now, pending = 0;
+	int64_t pending = 0;
 	hb_error err = { 0 };
 
 	if (g_server == NULL)
 		return;
 	hb_metric_set(HM_RUNNING, (double)hem_running(h));
 	hb_metric_set(HM_LAST_SEQ, (double)h->last_seq);
-	now = hem_now_ms();
-	if (now - g_queue_read_ms < QUEUE_REFRESH_MS && now >= g_queue_read_ms)
-		return;
-	g_queue_read_ms = now;
 	if (hb_store_exec_pending(h->store, &pending, &err) == 0)
 		hb_metric_set(HM_QUEUED, (double)pending);
 }

@@ -32,8 +32,8 @@ int hem_metrics_start(const hb_config *cfg, hb_error *err);
 /* Stops the endpoint and forgets the metrics; safe when never started. */
 void hem_metrics_stop(void);
 
-/* Refreshes the gauges from h (running hooks, last seq; the queue depth is
- * read from the database at most twice a second). */
+/* Refreshes the gauges from h: running hooks, last seq, and the queue depth
+ * (a count over the partial index of PENDING records), once per loop turn. */
 void hem_metrics_refresh(struct hem *h);
 
 #endif

@@ -81,6 +81,12 @@ def check_histogram(name, samples):
     assert samples[(name + "_count", ())] == buckets[-1][1]
 
 
+def host_xml(host_id, state):
+    return ("<HOOK_MESSAGE><HOOK_TYPE>STATE</HOOK_TYPE><HOOK_OBJECT>HOST</HOOK_OBJECT><STATE>%s</STATE>"
+            "<REMOTE_HOST>node%d</REMOTE_HOST><RESOURCE_ID>%d</RESOURCE_ID><HOST><ID>%d</ID></HOST>"
+            "</HOOK_MESSAGE>" % (state, host_id, host_id, host_id))
+
+
 def scrape(listen):
     with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10) as r:
         assert r.status == 200
@@ -156,11 +162,13 @@ class MetricsTest(DaemonTest):
     def test_hem_counts_executions_durations_timeouts_queue_and_running(self):
         self.start(hem_extra=["--concurrency", "1"])
         release = os.path.join(self.dir, "release")
-        self.script("wait.sh", "#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\n" % release)
+        self.script("wait.sh", "#!/bin/sh\nwhile [ ! -e \"$1\" ]; do sleep 0.05; done\n")
         ok = self.h.allocate("NAME = ok\nTYPE = api\nCALL = one.vm.allocate\nCOMMAND = /bin/true\n")
         fail = self.h.allocate("NAME = fail\nTYPE = api\nCALL = one.vm.allocate\nCOMMAND = /bin/false\n")
         slow = self.h.allocate("NAME = slow\nTYPE = state\nRESOURCE = VM\nON = RUNNING\n"
-                               "COMMAND = wait.sh\nTIMEOUT = 1\n")
+                               "COMMAND = wait.sh\nARGUMENTS = %s\n" % release)
+        stuck = self.h.allocate("NAME = stuck\nTYPE = state\nRESOURCE = HOST\nSTATE = ERROR\n"
+                                "COMMAND = wait.sh\nARGUMENTS = %s/never\nTIMEOUT = 1\n" % self.dir)
         base = scrape(self.hem_listen)
         self.assertEqual(value(base, "hookbus_hem_events_filtered_total"), 0)
         self.emit(api_xml("one.vm.allocate"))
@@ -168,26 +176,30 @@ class MetricsTest(DaemonTest):
         self.wait_hem("hookbus_hem_executions_total", 2, hook=str(ok), result="success")
         self.wait_hem("hookbus_hem_executions_total", 2, hook=str(fail), result="error")
 
-        # Two slow runs with CONCURRENCY 1: one runs until its TIMEOUT, the other waits its turn.
+        # Two slow runs with CONCURRENCY 1: one runs, the other waits in the queue until released.
         self.emit(vm_xml(7, "ACTIVE", "RUNNING"))
         self.emit(vm_xml(8, "ACTIVE", "RUNNING"))
         self.wait_hem("hookbus_hem_running_hooks", 1)
         self.wait_hem("hookbus_hem_queued_executions", 1)
-        self.wait_hem("hookbus_hem_execution_timeouts_total", 2)
-        self.wait_hem("hookbus_hem_executions_total", 2, hook=str(slow), result="error")
+        open(release, "w").close()
+        self.wait_hem("hookbus_hem_executions_total", 2, hook=str(slow), result="success")
         self.wait_hem("hookbus_hem_running_hooks", 0)
         self.wait_hem("hookbus_hem_queued_executions", 0)
-        open(release, "w").close()
+
+        # A hook that never ends on its own is stopped at its TIMEOUT.
+        self.emit(host_xml(3, "ERROR"))
+        self.wait_hem("hookbus_hem_execution_timeouts_total", 1)
+        self.wait_hem("hookbus_hem_executions_total", 1, hook=str(stuck), result="error")
 
         m = scrape(self.hem_listen)
         self.assertEqual(value(m, "hookbus_hem_events_received_total") -
-                         value(base, "hookbus_hem_events_received_total"), 4)
+                         value(base, "hookbus_hem_events_received_total"), 5)
         self.assertEqual(value(m, "hookbus_hem_execution_duration_seconds_count") -
-                         value(base, "hookbus_hem_execution_duration_seconds_count"), 6)
-        # The timed-out runs lasted at least their TIMEOUT of one second.
-        self.assertGreaterEqual(value(m, "hookbus_hem_execution_duration_seconds_sum"), 2.0)
-        # Only the four quick runs can be in a bucket below the one-second TIMEOUT.
-        self.assertLessEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="0.5"), 4)
+                         value(base, "hookbus_hem_execution_duration_seconds_count"), 7)
+        # The timed-out run lasted at least its TIMEOUT of one second, so it is in no bucket below.
+        self.assertGreaterEqual(value(m, "hookbus_hem_execution_duration_seconds_sum"), 1.0)
+        self.assertLessEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="0.5"), 6)
+        self.assertEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="+Inf"), 7)
         self.assertEqual(value(m, "hookbus_hem_last_seq"), self.h.last_seq())
         self.assertGreaterEqual(value(m, "hookbus_hem_replays_requested_total"), 1)
         self.assertEqual(m["hookbus_hem_executions_total"]["type"], "counter")

@@ -499,7 +499,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		}
 		if (hb_sig_hup) {
 			hb_sig_hup = 0;
-			hem_reload(&h, (void **)&items);
+			hem_reload(&h, &items);
 		}
 		if (h.stopping && (hem_running(&h) == 0 || hem_now_ms() >= stop_deadline))
 			break;

@@ -4,8 +4,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include <zmq.h>
-
 #include "confsource.h"
 #include "hem.h"
 #include "log.h"
@@ -17,7 +15,7 @@ static const char *const runtime_keys[] = { "DEBUG_LEVEL", "CONCURRENCY", "DEFAU
 
 /* Makes room for n concurrency slots (never shrinks: running hooks keep
  * their slots, dispatch honours h->concurrency). */
-static int slots_reserve(struct hem *h, size_t n, void **items)
+static int slots_reserve(struct hem *h, size_t n, zmq_pollitem_t **items)
 {
 	struct hem_run *run;
 	zmq_pollitem_t *it;
@@ -40,7 +38,7 @@ static int slots_reserve(struct hem *h, size_t n, void **items)
 	return 0;
 }
 
-int hem_reload(struct hem *h, void **items)
+int hem_reload(struct hem *h, zmq_pollitem_t **items)
 {
 	hb_config *fresh = NULL;
 	hb_error err = { 0 };

@@ -43,6 +43,8 @@ void publisher_metrics_journal(hb_journal *j)
 	uint64_t last = hb_journal_last_seq(j), first = 0;
 	hb_error err = { 0 };
 
+	if (g_server == NULL)
+		return;
 	hb_metric_set(PM_LAST_SEQ, (double)last);
 	if (hb_journal_first_seq(j, &first, &err) == 0)
 		hb_metric_set(PM_JOURNAL_EVENTS, (double)(last + 1 - first));

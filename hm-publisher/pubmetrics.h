@@ -22,7 +22,8 @@ int publisher_metrics_start(const hb_config *cfg, hb_error *err);
 /* Stops the endpoint and forgets the metrics; safe when never started. */
 void publisher_metrics_stop(void);
 
-/* Refreshes the journal gauges (events kept, last sequence number). */
+/* Refreshes the journal gauges (events kept, last sequence number); a no-op
+ * when no endpoint serves them. */
 void publisher_metrics_journal(hb_journal *j);
 
 #endif

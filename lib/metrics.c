@@ -200,13 +200,22 @@ static void out_printf(struct out *o, const char *fmt, ...)
 	}
 }
 
-/* Writes a sample value: integers without a fraction, others with full precision. */
+/* Writes a sample value: integers without a fraction, others with the
+ * fewest digits (15 to 17) that read back as the same double. */
 static void out_value(struct out *o, double v)
 {
-	if (v == floor(v) && fabs(v) < 1e15)
+	char buf[40];
+
+	if (v == floor(v) && fabs(v) < 1e15) {
 		out_printf(o, "%.0f\n", v);
-	else
-		out_printf(o, "%.17g\n", v);
+		return;
+	}
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(buf, sizeof(buf), "%.*g", digits, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	out_printf(o, "%s\n", buf);
 }
 
 static void render_histogram(struct out *o, const char *name, const struct series *s)

@@ -85,6 +85,44 @@ class UnitTest(unittest.TestCase):
         self.assertEqual(units["hm-publisher.service"]["Service"]["NoNewPrivileges"], ["yes"])
 
 
+class InstallTest(unittest.TestCase):
+    def install(self, destdir, prefix):
+        env = dict(os.environ, DESTDIR=destdir)
+        r = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], capture_output=True, text=True,
+                           timeout=120, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_cmake_install_places_files_and_keeps_edited_configs(self):
+        d = tempfile.mkdtemp(prefix="hookbus-install-")
+        try:
+            self.install(d, "/opt/hb")
+            root = lambda p: os.path.join(d, p.lstrip("/"))  # noqa: E731
+            for path in ("/opt/hb/bin/hm-publisher", "/opt/hb/bin/hookctl", "/opt/hb/sbin/hem",
+                         "/opt/hb/share/man/man5/hookbus-templates.5", "/opt/hb/share/man/man8/hem.8",
+                         "/opt/hb/share/hookbus/schema/hook_message.xsd",
+                         "/opt/hb/share/doc/hookbus/examples/container-policy/container-policy",
+                         "/etc/hookbus/hem.conf", "/etc/hookbus/hm-publisher.conf", "/etc/hookbus/resources.conf"):
+                self.assertTrue(os.path.isfile(root(path)), path)
+            self.assertTrue(os.access(root("/opt/hb/share/doc/hookbus/examples/container-policy/container-policy"),
+                                      os.X_OK))
+            units = [u for u in ("hm-publisher.service", "hem.service")
+                     if any(os.path.isfile(os.path.join(dp, u)) for dp, _, _ in os.walk(d))]
+            self.assertEqual(len(units), 2)
+            unit = next(os.path.join(dp, "hem.service") for dp, _, fs in os.walk(d) if "hem.service" in fs)
+            with open(unit) as f:
+                # The unit names the programs where this install put them.
+                self.assertIn("ExecStart=/opt/hb/sbin/hem -c /etc/hookbus/hem.conf", f.read())
+            with open(root("/etc/hookbus/hem.conf"), "a") as f:
+                f.write("# edited by the operator\n")
+            out = self.install(d, "/opt/hb")
+            self.assertIn("Keeping: ", out)
+            with open(root("/etc/hookbus/hem.conf")) as f:
+                self.assertIn("# edited by the operator", f.read())
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def config_keys(path, table):
     with open(os.path.join(SOURCE, path)) as f:
         src = f.read()

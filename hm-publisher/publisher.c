@@ -16,7 +16,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "pubmetrics.h"
-#include "reload.h"
+#include "pubreload.h"
 #include "schema.h"
 #include "signals.h"
 #include "zmqutil.h"

@@ -1,5 +1,5 @@
-/* reload.c -- hm-publisher's SIGHUP handling: log reopen and the run-time configuration keys. */
-#include "reload.h"
+/* pubreload.c -- hm-publisher's SIGHUP handling: log reopen and the run-time configuration keys. */
+#include "pubreload.h"
 
 #include <inttypes.h>
 

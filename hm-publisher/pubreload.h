@@ -1,4 +1,4 @@
-/* reload.h -- hm-publisher's SIGHUP: reopen the log file and apply what can change at run time. */
+/* pubreload.h -- hm-publisher's SIGHUP: reopen the log file and apply what can change at run time. */
 #ifndef HB_PUBLISHER_RELOAD_H
 #define HB_PUBLISHER_RELOAD_H
 

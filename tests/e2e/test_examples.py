@@ -18,7 +18,7 @@ from harness import BUILD, SOURCE, DaemonTest, b64, request, vm_xml, wait_for  #
 
 HOOKCTL = os.path.join(BUILD, "cli", "hookctl")
 EXAMPLES = os.path.join(SOURCE, "examples")
-HOOKS = {"vm-state-syslog": "vm-state-syslog-running", "host-error-webhook": "host-error-webhook",
+HOOKS = {"vm-state-syslog": "vm-state-syslog", "host-error-webhook": "host-error-webhook",
          "container-policy": "container-policy"}
 
 
@@ -89,13 +89,18 @@ class ExamplesTest(DaemonTest):
         self.hookctl("update", str(self.ids["vm-state-syslog"]), "-", "--append",
                      stdin="ARGUMENTS = %s\n" % fake)
         self.emit(vm_xml(42, "ACTIVE", "RUNNING"))
-        self.emit(vm_xml(43, "ACTIVE", "BOOT"))
         rows = self.finished(self.ids["vm-state-syslog"], 1)
         self.assertEqual(rows[0][0], 0, rows)
         with open(out) as f:
             argv = f.read().splitlines()
         self.assertEqual(argv[:5], ["-t", "hookbus", "-p", "daemon.notice", "--"])
-        self.assertRegex(argv[5], r"^VM 42 is now ACTIVE/RUNNING \(hook vm-state-syslog-running execution 0, seq \d+\)$")
+        self.assertRegex(argv[5], r"^VM 42 is now ACTIVE/RUNNING \(hook vm-state-syslog execution 0, seq \d+\)$")
+        # Every state change, whatever its STATE and LCM_STATE, gets its line.
+        self.emit(vm_xml(43, "POWEROFF", "LCM_INIT"))
+        rows = self.finished(self.ids["vm-state-syslog"], 2)
+        self.assertEqual(rows[1][0], 0, rows)
+        with open(out) as f:
+            self.assertRegex(f.read().splitlines()[5], r"^VM 43 is now POWEROFF/LCM_INIT \(hook vm-state-syslog execution 1,")
 
     def test_host_error_webhook_posts_json(self):
         Recorder.received = []

@@ -186,6 +186,15 @@ class MetricsTest(DaemonTest):
         self.wait_hem("hookbus_hem_running_hooks", 0)
         self.wait_hem("hookbus_hem_queued_executions", 0)
 
+        # A FILTER that is false: counted as filtered, no execution.
+        picky = self.h.allocate('NAME = picky\nTYPE = api\nCALL = one.image.delete\nCOMMAND = /bin/true\n'
+                                'FILTER = "/HOOK_MESSAGE/CALL_INFO/RESULT = 1"\n')
+        self.emit(api_xml("one.image.delete", result=0))
+        self.wait_hem("hookbus_hem_events_filtered_total", 1)
+        self.emit(api_xml("one.image.delete", result=1))
+        self.wait_hem("hookbus_hem_executions_total", 1, hook=str(picky), result="success")
+        self.assertEqual(self.hem_metric("hookbus_hem_events_filtered_total"), 1)
+
         # A hook that never ends on its own is stopped at its TIMEOUT.
         self.emit(host_xml(3, "ERROR"))
         self.wait_hem("hookbus_hem_execution_timeouts_total", 1)
@@ -193,13 +202,13 @@ class MetricsTest(DaemonTest):
 
         m = scrape(self.hem_listen)
         self.assertEqual(value(m, "hookbus_hem_events_received_total") -
-                         value(base, "hookbus_hem_events_received_total"), 5)
+                         value(base, "hookbus_hem_events_received_total"), 7)
         self.assertEqual(value(m, "hookbus_hem_execution_duration_seconds_count") -
-                         value(base, "hookbus_hem_execution_duration_seconds_count"), 7)
+                         value(base, "hookbus_hem_execution_duration_seconds_count"), 8)
         # The timed-out run lasted at least its TIMEOUT of one second, so it is in no bucket below.
         self.assertGreaterEqual(value(m, "hookbus_hem_execution_duration_seconds_sum"), 1.0)
-        self.assertLessEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="0.5"), 6)
-        self.assertEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="+Inf"), 7)
+        self.assertLessEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="0.5"), 7)
+        self.assertEqual(value(m, "hookbus_hem_execution_duration_seconds_bucket", le="+Inf"), 8)
         self.assertEqual(value(m, "hookbus_hem_last_seq"), self.h.last_seq())
         self.assertGreaterEqual(value(m, "hookbus_hem_replays_requested_total"), 1)
         self.assertEqual(m["hookbus_hem_executions_total"]["type"], "counter")

@@ -17,6 +17,7 @@
 struct hb_store {
 	sqlite3 *db;
 	int depth;           /* nesting of hb_store_begin */
+	uint64_t failed;     /* bit n: the begin of level n + 1 failed; its rollback undoes nothing */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -75,31 +76,45 @@ void hb_store_close(hb_store *s)
 
 int hb_store_begin(hb_store *s, hb_error *err)
 {
-	if (s->depth++ > 0)
-		return 0;
-	if (hb_db_exec(s->db, "BEGIN IMMEDIATE", err) < 0) {
-		s->depth = 0;
-		return err->code;
-	}
-	return 0;
+	int rc = 0;
+
+	if (s->depth >= 63)
+		rc = hb_error_set(err, -HB_EIO, "database: transactions nested too deep");
+	else if (hb_db_exec(s->db, s->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested", err) < 0)
+		rc = err->code;
+	if (rc < 0 && s->depth < 63)
+		s->failed |= (uint64_t)1 << s->depth;
+	if (s->depth < 63)
+		s->depth++;
+	return rc;
 }
 
 int hb_store_commit(hb_store *s, hb_error *err)
 {
-	if (s->depth == 0 || --s->depth > 0)
+	if (s->depth == 0)
 		return 0;
-	if (hb_db_exec(s->db, "COMMIT", err) < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s->failed & ((uint64_t)1 << (s->depth - 1)))
+		return hb_error_set(err, -HB_EIO, "database: commit of a transaction that did not begin");
+	if (hb_db_exec(s->db, s->depth == 1 ? "COMMIT" : "RELEASE nested", err) < 0)
 		return err->code;
-	}
+	s->depth--;
 	return 0;
 }
 
 void hb_store_rollback(hb_store *s)
 {
-	s->depth = 0;
-	if (!sqlite3_get_autocommit(s->db))
+	uint64_t level;
+
+	if (s->depth == 0)
+		return;
+	level = (uint64_t)1 << (s->depth - 1);
+	if (s->failed & level)
+		s->failed &= ~level;
+	else if (s->depth == 1)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		sqlite3_exec(s->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+	s->depth--;
 }
 
 /* Returns in *st the statement of sql (a string literal: its address is the

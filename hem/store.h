@@ -112,8 +112,13 @@ typedef struct hb_log_filter {
 int hb_store_open(const char *path, hb_store **out, hb_error *err);
 void hb_store_close(hb_store *s);
 
-/* Transactions around several calls (the calls below do not open their own
- * when one is open). */
+/* Transactions around several calls; they nest.  The outermost
+ * hb_store_begin() opens a transaction, an inner one a savepoint.
+ * hb_store_commit() ends the innermost level, keeping its changes (they are
+ * committed when the outermost level ends).  After any failure of the calls
+ * inside a level, of hb_store_begin() or of hb_store_commit() itself, the
+ * caller ends the level with hb_store_rollback(), which undoes that level's
+ * changes alone. */
 int hb_store_begin(hb_store *s, hb_error *err);
 int hb_store_commit(hb_store *s, hb_error *err);
 void hb_store_rollback(hb_store *s);

@@ -8,7 +8,7 @@
 
 #include "args.h"
 #include "cleanup.h"
-#include "client.h"
+#include "ctlclient.h"
 #include "verbs.h"
 
 /* Exit statuses (DESIGN section 6, issue #4). */

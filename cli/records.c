@@ -39,6 +39,8 @@ static const struct {
 	{ "RUN_AFTER", offsetof(hb_record, run_after), false },
 	{ "STDOUT_TRUNCATED", offsetof(hb_record, stdout_truncated), false },
 	{ "STDERR_TRUNCATED", offsetof(hb_record, stderr_truncated), false },
+	{ "BLOCKING", offsetof(hb_record, blocking), false },
+	{ "VERDICT", offsetof(hb_record, verdict), false },
 	{ "COMMAND", offsetof(hb_record, command), true },
 	{ "STDOUT", offsetof(hb_record, stdout_b64), true },
 	{ "STDERR", offsetof(hb_record, stderr_b64), true },
@@ -102,7 +104,11 @@ const char *hb_record_execution(const hb_record *r, char *buf, size_t size)
 	else if (is(r->retry, "yes") && n < size)
 		n += (size_t)snprintf(buf + n, size - n, " (retry)");
 	if (r->attempt != NULL && !is(r->attempt, "1") && n < size)
-		snprintf(buf + n, size - n, " (attempt %s)", r->attempt);
+		n += (size_t)snprintf(buf + n, size - n, " (attempt %s)", r->attempt);
+	if (is(r->blocking, "yes") && r->verdict != NULL && n < size)
+		snprintf(buf + n, size - n, " (blocking: %s)", r->verdict);
+	else if (is(r->blocking, "yes") && n < size)
+		snprintf(buf + n, size - n, " (blocking)");
 	return buf;
 }
 
@@ -201,6 +207,9 @@ int hb_record_print(FILE *out, const hb_record *r, hb_error *err)
 	hb_output_field(out, "EVENT SEQ", r->seq);
 	hb_output_field(out, "RETRY OF", r->retry_of);
 	hb_output_field(out, "ATTEMPT", r->attempt);
+	hb_output_field(out, "BLOCKING", r->blocking ? r->blocking : "no");
+	if (r->verdict != NULL)
+		hb_output_field(out, "VERDICT", r->verdict);
 	if (r->run_after != NULL)
 		hb_output_field(out, "NOT BEFORE", epoch(r->run_after, HB_DATE_LONG, after, sizeof(after)));
 	if (print_output(out, "STDOUT", r->stdout_b64, r->stdout_truncated, err) < 0)

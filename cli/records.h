@@ -13,7 +13,7 @@
 typedef struct hb_record {
 	char *hook_id, *exec_id, *timestamp, *arguments, *remote_host, *retry, *state, *end_timestamp,
 	     *duration_ms, *timed_out, *signal, *seq, *event_key, *retry_of, *stdout_truncated,
-	     *stderr_truncated, *attempt, *run_after;
+	     *stderr_truncated, *attempt, *run_after, *blocking, *verdict;
 	char *command, *stdout_b64, *stderr_b64, *code;   /* from EXECUTION_RESULT */
 } hb_record;
 
@@ -33,8 +33,9 @@ static inline void hb_record_cleanup(hb_record *r)
 
 /* The EXECUTION cell: the state (SUCCESS, ERROR, PENDING, RUNNING,
  * INTERRUPTED, SKIPPED; from CODE when hem gave none), then " (timeout)" when
- * it timed out, " (retry of N)" for a retry and " (attempt N)" for an
- * automatic retry's attempt.  Written to buf, which is returned. */
+ * it timed out, " (retry of N)" for a retry, " (attempt N)" for an
+ * automatic retry's attempt and " (blocking: allow|refuse)" for a blocking
+ * execution (" (blocking)" until it has voted).  Written to buf, which is returned. */
 const char *hb_record_execution(const hb_record *r, char *buf, size_t size);
 
 /* The RC cell: the exit code, or "-" while the hook has not finished and

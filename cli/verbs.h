@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "client.h"
+#include "ctlclient.h"
 #include "error.h"
 #include "output.h"
 

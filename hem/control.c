@@ -23,6 +23,8 @@ struct request {
 	const hb_frames *fr;
 	size_t body;        /* index of the verb */
 	size_t nargs;
+	bool delimiter;     /* a REQ client's empty frame follows its identity */
+	bool deferred;      /* answered (or to be answered) by the verdict module */
 	char *answer;       /* OK payload, owned */
 	hb_error err;
 };
@@ -391,6 +393,24 @@ static int do_log(struct hem *h, struct request *r)
 	return answer_doc(r, doc);
 }
 
+/* VERDICT <seq> <timeout-ms>: answered by verdict.c, at once or when the
+ * event's blocking executions have ended (or the timeout has passed). */
+static int do_verdict(struct hem *h, struct request *r)
+{
+	int64_t seq, timeout_ms;
+	int rc;
+
+	if (arg_id(r, 0, "sequence number", &seq) < 0 || arg_id(r, 1, "timeout in milliseconds", &timeout_ms) < 0)
+		return r->err.code;
+	if (timeout_ms > 3600000)
+		return hb_error_set(&r->err, -HB_EINVAL, "VERDICT timeout must be at most 3600000 ms");
+	rc = hem_verdict_request(h, hb_frame_data(r->fr, 0), hb_frame_size(r->fr, 0), r->delimiter, seq, timeout_ms,
+				 &r->err);
+	if (rc == 0)
+		r->deferred = true;
+	return rc;
+}
+
 static int dispatch_verb(struct hem *h, struct request *r)
 {
 	static const struct {
@@ -400,7 +420,7 @@ static int dispatch_verb(struct hem *h, struct request *r)
 	} verbs[] = {
 		{ "ALLOCATE", do_allocate, 1 }, { "INFO", do_info, 1 }, { "POOL", do_pool, 0 },
 		{ "UPDATE", do_update, 2 }, { "RENAME", do_rename, 2 }, { "DELETE", do_delete, 1 },
-		{ "RETRY", do_retry, 2 }, { "LOG", do_log, 4 },
+		{ "RETRY", do_retry, 2 }, { "LOG", do_log, 4 }, { "VERDICT", do_verdict, 2 },
 	};
 
 	if (hb_frame_is(r->fr, r->body, "LOCK"))
@@ -415,6 +435,17 @@ static int dispatch_verb(struct hem *h, struct request *r)
 		return verbs[i].fn(h, r);
 	}
 	return hb_error_set(&r->err, -HB_EINVAL, "unknown request");
+}
+
+void hem_control_reply(struct hem *h, const void *id, size_t idlen, bool delimiter, bool ok, const char *payload)
+{
+	hb_error err = { 0 };
+
+	if (hb_zmq_send(h->ctl, id, idlen, true, &err) == 0 &&
+	    (!delimiter || hb_zmq_send(h->ctl, "", 0, true, &err) == 0)) {
+		hb_zmq_send(h->ctl, ok ? "OK" : "ERROR", ok ? 2 : 5, true, &err);
+		hb_zmq_send(h->ctl, payload, strlen(payload), false, &err);
+	}
 }
 
 /* Reads and answers one request; returns 0 when the socket had none. */
@@ -434,6 +465,7 @@ static int control_one(struct hem *h)
 	delimiter = fr.n > 1 && hb_frame_size(&fr, 1) == 0;
 	r.fr = &fr;
 	r.body = delimiter ? 2 : 1;
+	r.delimiter = delimiter;
 	if (rc < 0)
 		hb_error_set(&r.err, -HB_EINVAL, "%s", err.msg);
 	else if (fr.n <= r.body)
@@ -442,18 +474,13 @@ static int control_one(struct hem *h)
 		r.nargs = fr.n - r.body - 1;
 		dispatch_verb(h, &r);
 	}
-	if (hb_zmq_send(h->ctl, hb_frame_data(&fr, 0), hb_frame_size(&fr, 0), true, &err) == 0 &&
-	    (!delimiter || hb_zmq_send(h->ctl, "", 0, true, &err) == 0)) {
-		if (r.answer != NULL) {
-			hb_zmq_send(h->ctl, "OK", 2, true, &err);
-			hb_zmq_send(h->ctl, r.answer, strlen(r.answer), false, &err);
-		} else {
-			if (r.err.msg[0] == '\0')
-				hb_error_set(&r.err, -HB_EIO, "request failed");
-			hb_log(HB_LOG_INFO, "control request refused: %s", r.err.msg);
-			hb_zmq_send(h->ctl, "ERROR", 5, true, &err);
-			hb_zmq_send(h->ctl, r.err.msg, strlen(r.err.msg), false, &err);
-		}
+	if (r.answer != NULL) {
+		hem_control_reply(h, hb_frame_data(&fr, 0), hb_frame_size(&fr, 0), delimiter, true, r.answer);
+	} else if (!r.deferred) {
+		if (r.err.msg[0] == '\0')
+			hb_error_set(&r.err, -HB_EIO, "request failed");
+		hb_log(HB_LOG_INFO, "control request refused: %s", r.err.msg);
+		hem_control_reply(h, hb_frame_data(&fr, 0), hb_frame_size(&fr, 0), delimiter, false, r.err.msg);
 	}
 	free(r.answer);
 	hb_frames_free(&fr);

@@ -36,6 +36,7 @@ const hb_config_key hb_hem_config_keys[] = {
 	{ "REMOTE_HOOK_BASE_PATH", "/var/tmp/hookbus/hooks", false },
 	{ "REMOTE_SHELL", "ssh -o BatchMode=yes", false },
 	{ "CONCURRENCY", "10", false },
+	{ "BLOCKING_CONCURRENCY", "2", false },
 	{ "DEFAULT_TIMEOUT", "0", false },
 	{ "LOG_RETENTION", "20", false },
 	{ "OUTPUT_LIMIT", "65536", false },
@@ -214,8 +215,7 @@ static int event_take(struct hem *h, const hb_message *m, hb_error *err)
 	return hem_event_queue(h, m, err);
 }
 
-/* Asks the publisher for every event after last_seq and queues their hooks. */
-static int replay(struct hem *h, hb_error *err)
+int hem_replay(struct hem *h, hb_error *err)
 {
 	for (;;) {
 		char from[32];
@@ -302,7 +302,7 @@ static void bus_read(struct hem *h)
 			hb_metric_add(HM_EVENTS_DROPPED, 1);
 		} else if ((int64_t)m->seq > h->last_seq + 1) {
 			hb_log(HB_LOG_DEBUG, "gap before seq %" PRIu64 " (last %" PRId64 "): replaying", m->seq, h->last_seq);
-			if (replay(h, &err) < 0)
+			if (hem_replay(h, &err) < 0)
 				hb_log(HB_LOG_ERROR, "%s (the next replay retries)", err.msg);
 			else if (event_take(h, m, &err) < 0)
 				hb_log(HB_LOG_ERROR, "seq %" PRIu64 ": %s", m->seq, err.msg);
@@ -326,6 +326,8 @@ int hb_hem_check(const hb_config *cfg, hb_error *err)
 
 	if (rc == 0)
 		rc = check_int(cfg, "CONCURRENCY", 1, 4096, &v, err);
+	if (rc == 0)
+		rc = check_int(cfg, "BLOCKING_CONCURRENCY", 0, 4096, &v, err);
 	if (rc == 0)
 		rc = check_int(cfg, "DEFAULT_TIMEOUT", 0, INT32_MAX, &v, err);
 	if (rc == 0)
@@ -376,6 +378,7 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	if (rc < 0)
 		return rc;
 	hb_config_int(cfg, "CONCURRENCY", 1, 4096, &h->concurrency, err);
+	hb_config_int(cfg, "BLOCKING_CONCURRENCY", 0, 4096, &h->blocking_concurrency, err);
 	hb_config_int(cfg, "DEFAULT_TIMEOUT", 0, INT32_MAX, &h->default_timeout, err);
 	hb_config_int(cfg, "LOG_RETENTION", 0, INT32_MAX, &h->retention, err);
 	hb_config_int(cfg, "OUTPUT_LIMIT", 0, 64 << 20, &h->output_limit, err);
@@ -398,10 +401,10 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	}
 	if ((rc = check_dir_mode("hook directory", h->base_path, err)) < 0)
 		return rc;
-	h->run = calloc((size_t)h->concurrency, sizeof(*h->run));
-	if (h->run == NULL)
+	h->nrun = (size_t)(h->concurrency + h->blocking_concurrency);
+	h->run = calloc(h->nrun, sizeof(*h->run));
+	if (h->run == NULL || hem_verdicts_new(h, err) < 0)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
-	h->nrun = (size_t)h->concurrency;
 	for (size_t i = 0; i < h->nrun; i++)
 		h->run[i].hook_id = -1;
 	rc = hb_resources_load(hb_config_str(cfg, "RESOURCES"), &h->res, err);
@@ -450,6 +453,7 @@ static void hem_close(struct hem *h)
 		free(h->subs[i]);
 	free(h->subs);
 	free(h->run);
+	hem_verdicts_free(h);
 	free(h->base_path);
 	free(h->remote_base_path);
 	hb_args_free(h->remote_shell);
@@ -481,7 +485,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 	if ((rc = hem_metrics_start(cfg, err)) < 0)
 		goto out;
 	/* Subscribed first, then replayed: nothing falls between the two. */
-	if (replay(&h, err) < 0)
+	if (hem_replay(&h, err) < 0)
 		hb_log(HB_LOG_WARN, "start-up replay: %s (will retry)", err->msg);
 	h.last_bus_ms = hem_now_ms();
 	h.dispatch_needed = true;
@@ -515,6 +519,9 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		timeout = 1000;
 		if (timer >= 0 && timer < timeout)
 			timeout = (long)timer;
+		timer = hem_verdicts_next_timer(&h);
+		if (timer >= 0 && timer < timeout)
+			timeout = (long)timer;
 		rc = zmq_poll(items, (int)n, timeout);
 		if (rc < 0 && errno != EINTR) {
 			rc = hb_error_set(err, -HB_EIO, "poll failed: %s", zmq_strerror(errno));
@@ -529,11 +536,12 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		hem_children_poll(&h, items, n);
 		hem_children_timers(&h);
 		hem_metrics_refresh(&h);
+		hem_verdicts_poll(&h);
 		now = hem_now_ms();
 		if (!h.stopping && now - h.last_bus_ms >= idle_wait) {
 			hb_error e = { 0 };
 			h.last_bus_ms = now;
-			if (replay(&h, &e) < 0) {
+			if (hem_replay(&h, &e) < 0) {
 				hb_log(idle_wait == IDLE_CHECK_MS ? HB_LOG_WARN : HB_LOG_DEBUG, "replay: %s", e.msg);
 				idle_wait = idle_wait * 2 > IDLE_CHECK_MAX_MS ? IDLE_CHECK_MAX_MS : idle_wait * 2;
 			} else {

@@ -73,6 +73,10 @@ xmlNodePtr hb_doc_add_record(xmlNodePtr parent, const hb_exec_row *e)
 	if (ok)
 		ok = hb_xml_add(r, "STDOUT_TRUNCATED", e->out_truncated ? "yes" : "no") &&
 		     hb_xml_add(r, "STDERR_TRUNCATED", e->err_truncated ? "yes" : "no");
+	if (ok && e->blocking)
+		ok = hb_xml_add(r, "BLOCKING", "yes") != NULL;
+	if (ok && e->verdict != NULL)
+		ok = hb_xml_add(r, "VERDICT", e->verdict) != NULL;
 	return ok ? r : NULL;
 }
 

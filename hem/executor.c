@@ -121,6 +121,7 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 		e.stdin_data = joined;
 		e.stdin_len = strlen(joined);
 	}
+	e.blocking = d->blocking;
 	e.remote_host = d->remote ? m->remote_host : NULL;
 	if (d->remote && e.refusal == NULL && remote_host_problem(m->remote_host) != NULL) {
 		e.refusal = remote_host_problem(m->remote_host);
@@ -149,6 +150,8 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 		       why ? why : "");
 		if (why != NULL)
 			hem_metrics_execution(hook->id, e.refusal ? HB_EXEC_ERROR : HB_EXEC_SKIPPED);
+		if (why != NULL && d->blocking)
+			hem_verdict_note(h, hook->id, exec_id, (int64_t)m->seq, false, why, strlen(why));
 	}
 	return rc;
 }
@@ -252,6 +255,7 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
 	e.stdin_len = old.stdin_len;
 	e.remote_host = old.remote_host;
 	e.attempt = 1;
+	e.blocking = old.blocking;
 	rc = hb_store_exec_queue(h->store, &e, new_exec, err);
 	hb_exec_row_clear(&old);
 	if (rc == 0) {
@@ -267,17 +271,23 @@ struct pick {
 	struct hem *h;
 	int64_t hook_ids[16];
 	size_t n;
+	int64_t ordinary_free;  /* ordinary (not blocking) executions this round may still start */
 };
 
-/* hb_take_fn of hem_dispatch(): passes over records already running and
- * those of a hook that is at its CONCURRENCY (counting what this round took),
- * so that they wait in the queue without holding up other hooks' records. */
-static bool take(void *ctx, int64_t hook_id, int64_t exec_id)
+/* hb_take_fn of hem_dispatch(): passes over records already running, those
+ * of a hook that is at its CONCURRENCY (counting what this round took), and
+ * ordinary ones once the ordinary slots are taken (the reserved slots are
+ * for blocking executions), so that they wait in the queue without holding
+ * up other records. */
+static bool take(void *ctx, int64_t hook_id, int64_t exec_id, bool blocking)
 {
 	struct pick *p = ctx;
 	struct hem *h = p->h;
 	struct hem_hook *hook = hem_hook_find(h, hook_id);
 	int64_t busy = 0;
+
+	if (!blocking && p->ordinary_free <= 0)
+		return false;
 
 	for (size_t i = 0; i < h->nrun; i++) {
 		if (h->run[i].hook_id != hook_id)
@@ -290,6 +300,8 @@ static bool take(void *ctx, int64_t hook_id, int64_t exec_id)
 		busy += p->hook_ids[i] == hook_id;
 	if (hook != NULL && hook->def->concurrency > 0 && busy >= hook->def->concurrency)
 		return false;
+	if (!blocking)
+		p->ordinary_free--;
 	if (p->n < sizeof(p->hook_ids) / sizeof(p->hook_ids[0]))
 		p->hook_ids[p->n++] = hook_id;
 	return true;
@@ -355,6 +367,7 @@ static int queue_auto_retry(struct hem *h, int64_t hook_id, int64_t exec_id, boo
 	e.stdin_len = old.stdin_len;
 	e.remote_host = old.remote_host;
 	e.attempt = old.attempt + 1;
+	e.blocking = old.blocking;
 	e.run_after_ms = hem_now_ms() + retry_wait_ms(hook->def->retry_delay, old.attempt);
 	rc = hb_store_exec_queue(h->store, &e, &new_exec, err);
 	if (rc == 0) {
@@ -402,6 +415,8 @@ static void finish_refused(struct hem *h, const hb_exec_row *row, int64_t retent
 
 	hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id, row->exec_id, why);
 	hem_metrics_execution(row->hook_id, HB_EXEC_ERROR);
+	if (row->blocking)
+		hem_verdict_note(h, row->hook_id, row->exec_id, row->seq, false, why, strlen(why));
 	record_end(h, row->hook_id, row->exec_id, &end, retention);
 }
 
@@ -600,6 +615,8 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	slot->start_ms = hem_now_ms();
 	slot->deadline_ms = timeout > 0 ? slot->start_ms + timeout * 1000 : 0;
 	slot->retention = retention;
+	slot->blocking = row->blocking;
+	slot->seq = row->seq;
 	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, slot->start_ms, &err) < 0)
 		hb_log(HB_LOG_ERROR, "recording the start of hook %" PRId64 " execution %" PRId64 ": %s",
 		       row->hook_id, row->exec_id, err.msg);
@@ -641,14 +658,16 @@ static void dispatch_rounds(struct hem *h)
 		size_t limit = (size_t)h->concurrency < h->nrun ? (size_t)h->concurrency : h->nrun;
 		size_t free_slots = limit > hem_running(h) ? limit - hem_running(h) : 0;
 		hb_exec_row rows[16];
-		struct pick p = { .h = h };
+		struct pick p = { .h = h, .ordinary_free = h->concurrency };
 		int n;
 
 		if (free_slots == 0)
 			return;
 		if (free_slots > 16)
 			free_slots = 16;
-		n = hb_store_exec_next(h->store, hem_now_ms(), rows, free_slots, take, &p, &err);
+		for (size_t i = 0; i < h->nrun; i++)
+			p.ordinary_free -= h->run[i].hook_id >= 0 && !h->run[i].blocking;
+		n = hb_store_exec_next(h->store, hem_now_ms(), p.ordinary_free <= 0, rows, free_slots, take, &p, &err);
 		if (n < 0) {
 			hb_log(HB_LOG_ERROR, "reading the queue: %s", err.msg);
 			return;
@@ -696,6 +715,9 @@ static void finish_run(struct hem *h, struct hem_run *r, const char *forced_stat
 	       r->exec_id, end.state, end.code, r->timed_out ? " (timed out)" : "", end.end_ms - r->start_ms);
 	hem_metrics_execution(r->hook_id, end.state);
 	hb_metric_observe(HM_DURATION, (double)(end.end_ms - r->start_ms) / 1000.0);
+	if (r->blocking)
+		hem_verdict_note(h, r->hook_id, r->exec_id, r->seq, strcmp(end.state, HB_EXEC_SUCCESS) == 0, end.err,
+				 end.err_len);
 	if (forced_state != NULL) {
 		hb_error err = { 0 };
 

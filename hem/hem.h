@@ -45,7 +45,11 @@ struct hem_run {
 	int64_t kill_ms;       /* when SIGKILL follows the SIGTERM of a timeout */
 	bool timed_out;
 	int64_t retention;
+	bool blocking;         /* an execution of a BLOCKING hook (it may use a reserved slot) */
+	int64_t seq;           /* the triggering event's, -1 when none */
 };
+
+struct hem_verdicts;
 
 struct hem {
 	const hb_config *cfg;
@@ -60,7 +64,8 @@ struct hem {
 	char *remote_base_path;      /* REMOTE_HOOK_BASE_PATH */
 	char **remote_shell;         /* REMOTE_SHELL split into argv (hb_args_expand) */
 	size_t remote_shell_n;
-	int64_t concurrency;
+	int64_t concurrency;         /* slots of ordinary executions */
+	int64_t blocking_concurrency; /* BLOCKING_CONCURRENCY: further slots only blocking ones take */
 	int64_t default_timeout;
 	int64_t retention;
 	int64_t output_limit;
@@ -71,12 +76,13 @@ struct hem {
 	size_t nhooks;
 	char **subs;                 /* prefixes subscribed now, sorted */
 	size_t nsubs;
-	struct hem_run *run;         /* concurrency slots; hook_id < 0 when free */
+	struct hem_run *run;         /* concurrency + blocking_concurrency slots; hook_id < 0 when free */
 	size_t nrun;
 	int64_t last_seq;
 	int64_t last_bus_ms;         /* when the bus last said something */
 	int64_t next_due_ms;         /* when the next delayed retry is due; -1 when none waits */
 	uint64_t events_filtered;    /* hook runs left out because a FILTER was false (or failed) */
+	struct hem_verdicts *verdicts; /* VERDICT requests waiting, recent votes (verdict.c) */
 	bool stopping;
 	bool dispatch_needed;
 };
@@ -131,5 +137,43 @@ void hem_children_interrupt(struct hem *h);
 
 /* Answers the control requests waiting on the control socket. */
 void hem_control_handle(struct hem *h);
+
+/* Sends one answer on the control socket to the client whose ROUTER
+ * identity is id (idlen bytes; with the empty delimiter frame of a REQ
+ * client when delimiter): "OK", payload when ok, else "ERROR", payload. */
+void hem_control_reply(struct hem *h, const void *id, size_t idlen, bool delimiter, bool ok, const char *payload);
+
+/* Asks the publisher for every event after last_seq and queues their hooks
+ * (a request to PUBLISHER_COMMAND_ENDPOINT, answered at once when the
+ * publisher runs). */
+int hem_replay(struct hem *h, hb_error *err);
+
+/* Creates the verdict state of h (no request waiting); freed by
+ * hem_verdicts_free, which answers nothing and accepts NULL. */
+int hem_verdicts_new(struct hem *h, hb_error *err);
+void hem_verdicts_free(struct hem *h);
+
+/* Handles VERDICT <seq> <timeout-ms> from the client id (see
+ * hem_control_reply): answers at once when the verdict is known, else keeps
+ * the request to answer from hem_verdicts_poll().  Returns 0, or a negative
+ * code with err set for a request to refuse at once (ERROR). */
+int hem_verdict_request(struct hem *h, const void *id, size_t idlen, bool delimiter, int64_t seq,
+			int64_t timeout_ms, hb_error *err);
+
+/* Notes the vote of a blocking execution that has ended (or was recorded
+ * ended at once): ok allows, else reason (stderr, len bytes) refuses.  Kept
+ * in memory for the VERDICT requests that come after a LOG_RETENTION that
+ * prunes the record at once. */
+void hem_verdict_note(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t seq, bool ok, const char *reason,
+		      size_t len);
+
+/* Answers the waiting VERDICT requests that can be answered (decided, or
+ * timed out), and asks the publisher to replay when a request waits for an
+ * event hem has not received.  Called on every turn of the poll loop. */
+void hem_verdicts_poll(struct hem *h);
+
+/* Milliseconds until a waiting VERDICT request needs hem_verdicts_poll()
+ * (its deadline, or a replay to ask), -1 when none waits. */
+int64_t hem_verdicts_next_timer(struct hem *h);
 
 #endif

@@ -17,13 +17,7 @@
 static const char *const known_attrs[] = {
 	"NAME", "TYPE", "COMMAND", "ARGUMENTS", "ARGUMENTS_STDIN", "TIMEOUT", "REMOTE",
 	"LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON", "FILTER", "RETRIES",
-	"RETRY_DELAY", "RETRY_ON", "CONCURRENCY", "CONCURRENCY_POLICY",
-};
-
-/* The hookbus extensions of DESIGN section 4 this version does not run yet:
- * refused rather than kept, so that no hook silently lacks what it asks for. */
-static const char *const later_attrs[] = {
-	"BLOCKING",
+	"RETRY_DELAY", "RETRY_ON", "CONCURRENCY", "CONCURRENCY_POLICY", "BLOCKING",
 };
 
 /* The attributes only state hooks may have. */
@@ -115,17 +109,15 @@ static void list_add(char *buf, size_t size, const char *name)
 }
 
 /*
- * Refuses attributes this version does not support, and any attribute hem
- * reads that is a vector or given twice, reporting the first problem in
- * template order (a repeat is a problem where it repeats).
+ * Refuses any attribute hem reads that is a vector or given twice,
+ * reporting the first problem in template order (a repeat is a problem
+ * where it repeats).
  */
 static int check_structure(const hb_template *t, hb_error *err)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const hb_tattr *a = &t->attrs[i];
 
-		if (in_names(later_attrs, COUNT(later_attrs), a->name))
-			return attr_error(err, a, "%s is not supported by this version of hem", a->name);
 		if (!in_names(known_attrs, COUNT(known_attrs), a->name))
 			continue;
 		if (a->value == NULL)
@@ -644,6 +636,8 @@ static int build(hb_template *t, const hb_resources *res, hb_hookdef **out, hb_e
 		rc = read_count(single(t, "TIMEOUT"), "seconds", &d->timeout, err);
 	if (rc == 0)
 		rc = read_bool(single(t, "REMOTE"), &d->remote, err);
+	if (rc == 0)
+		rc = read_bool(single(t, "BLOCKING"), &d->blocking, err);
 	if (rc == 0)
 		rc = read_count(single(t, "LOG_RETENTION"), "records", &d->log_retention, err);
 	if (rc == 0 && d->remote && d->type == HB_HOOK_API)

@@ -65,6 +65,7 @@ typedef struct hb_hookdef {
 	hb_retry_on retry_on;   /* RETRY_ON */
 	long concurrency;       /* CONCURRENCY, -1 when not set (only the global limit applies) */
 	bool concurrency_skip;  /* CONCURRENCY_POLICY = skip (else delay) */
+	bool blocking;          /* BLOCKING = yes: its executions are the event's verdict */
 	char *prefix;           /* the subscription prefix, see hb_hookdef_prefix() */
 	hb_template *tmpl;      /* the stored template: without NAME, TYPE and ON */
 } hb_hookdef;
@@ -81,8 +82,8 @@ typedef struct hb_hookdef {
  * is refused with libxml2's message.  '*' in CALL, STATE and LCM_STATE is a
  * wildcard (see hb_hookdef_glob()); a pattern must match at least one state
  * of the object.  REMOTE = yes is for state hooks only (API events carry no
- * REMOTE_HOST).  BLOCKING, which this version does not run, is refused
- * rather than silently ignored.
+ * REMOTE_HOST).  BLOCKING = yes makes the hook's executions the verdict of
+ * their event (hem's VERDICT request).
  * On error *out is untouched and err names the attribute and,
  * when the template carries it, its line, e.g. "STATE: 'PENDIN' is not a
  * state of VM (line 3)"; the code is -HB_EINVAL (or -HB_ENOMEM).

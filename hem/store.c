@@ -227,6 +227,7 @@ void hb_exec_row_clear(hb_exec_row *e)
 	free(e->remote_host);
 	free(e->out);
 	free(e->err);
+	free(e->verdict);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -426,8 +427,9 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
 			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr, "
-			     "attempt, run_after_ms) "
-			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18)",
+			     "attempt, run_after_ms, blocking, verdict) "
+			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18, "
+			     "?19, CASE WHEN ?19 AND ?13 <> 'PENDING' THEN 'refuse' END)",
 			     &st, err);
 	if (rc == 0) {
 		struct timespec ts;
@@ -459,6 +461,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		sqlite3_bind_int(st, 17, e->attempt > 1 ? e->attempt : 1);
 		if (e->run_after_ms > 0)
 			sqlite3_bind_int64(st, 18, e->run_after_ms);
+		sqlite3_bind_int(st, 19, e->blocking);
 		rc = step_done(s, st, err);
 	}
 	if (rc == 0)
@@ -473,7 +476,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 
 #define EXEC_COLUMNS "hook_id, exec_id, state, seq, event_key, retry_of, command, arguments, argv, " \
 	"stdin_data, remote_host, queued_ms, start_ms, end_ms, code, signal, timed_out, stdout, stderr, " \
-	"stdout_truncated, stderr_truncated, attempt, run_after_ms"
+	"stdout_truncated, stderr_truncated, attempt, run_after_ms, blocking, verdict"
 
 static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 {
@@ -500,6 +503,8 @@ static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 	e->err_truncated = sqlite3_column_int(st, 20) != 0;
 	e->attempt = sqlite3_column_int(st, 21);
 	e->run_after_ms = col_int(st, 22, -1);
+	e->blocking = sqlite3_column_int(st, 23) != 0;
+	e->verdict = col_text(st, 24);
 	if (!e->state || !e->command || !e->arguments || !e->argv) {
 		hb_exec_row_clear(e);
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
@@ -507,18 +512,22 @@ static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 	return 0;
 }
 
-int hb_store_exec_next(hb_store *s, int64_t now_ms, hb_exec_row *rows, size_t max, hb_take_fn take,
-		       void *ctx, hb_error *err)
+int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_row *rows, size_t max,
+		       hb_take_fn take, void *ctx, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 	size_t n = 0;
 
-	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' "
-		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY qorder", &st, err) < 0)
+	if (prepare(s, blocking_only ?
+		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' AND blocking = 1 "
+		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY blocking DESC, qorder" :
+		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' "
+		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY blocking DESC, qorder", &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, now_ms);
 	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
-		if (take != NULL && !take(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)))
+		if (take != NULL && !take(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+					  sqlite3_column_int(st, 23) != 0))
 			continue;
 		if (exec_read(st, &rows[n], err) < 0) {
 			for (size_t i = 0; i < n; i++)
@@ -582,7 +591,9 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 	if (rc == 0)
 		rc = prepare(s, "UPDATE hook_log SET state = ?, end_ms = ?, code = ?, signal = ?, timed_out = ?, "
 			     "stdout = ?, stderr = ?, stdout_truncated = ?, stderr_truncated = ?, "
-			     "start_ms = coalesce(start_ms, ?) WHERE hook_id = ? AND exec_id = ?", &st, err);
+			     "start_ms = coalesce(start_ms, ?), "
+			     "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' ELSE 'refuse' END END "
+			     "WHERE hook_id = ? AND exec_id = ?", &st, err);
 	if (rc == 0) {
 		sqlite3_bind_text(st, 1, end->state, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, end->end_ms);
@@ -672,11 +683,35 @@ int hb_store_exec_query(hb_store *s, const hb_log_filter *f, hb_exec_fn fn, void
 	return 0;
 }
 
+int hb_store_exec_blocking_of(hb_store *s, int64_t seq, hb_exec_fn fn, void *ctx, hb_error *err)
+{
+	hb_autostmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE seq = ? AND blocking = 1 ORDER BY hook_id, exec_id",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		hb_exec_row e = { 0 };
+		if (exec_read(st, &e, err) < 0)
+			return err->code;
+		rc = fn(ctx, &e, err);
+		hb_exec_row_clear(&e);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc != SQLITE_DONE)
+		return hb_db_error(s->db, err, "reading an event's blocking executions");
+	return 0;
+}
+
 int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_log SET state = 'INTERRUPTED', end_ms = ?, code = 255 WHERE state = 'RUNNING'",
+	if (prepare(s, "UPDATE hook_log SET state = 'INTERRUPTED', end_ms = ?, code = 255, "
+		    "verdict = CASE WHEN blocking = 1 THEN 'refuse' END WHERE state = 'RUNNING'",
 		    &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, now_ms);

@@ -62,6 +62,8 @@ typedef struct hb_exec_row {
 	bool err_truncated;
 	int attempt;            /* 1 for a first run, n for the (n-1)th automatic retry */
 	int64_t run_after_ms;   /* not started before this; -1 when at once */
+	bool blocking;          /* an execution of a BLOCKING hook */
+	char *verdict;          /* a blocking execution's vote once it ended: "allow" or "refuse"; else NULL */
 } hb_exec_row;
 
 /* A new execution to queue (strings borrowed). */
@@ -81,6 +83,7 @@ typedef struct hb_exec_new {
 	const char *skipped;    /* non-NULL: recorded at once as SKIPPED with this on stderr */
 	int attempt;            /* 0 or 1: a first run; n: the (n-1)th automatic retry */
 	int64_t run_after_ms;   /* 0: due at once; else not started before this */
+	bool blocking;          /* an execution of a BLOCKING hook: dispatched first, and it votes */
 } hb_exec_new;
 
 /* The end of an execution (buffers borrowed). */
@@ -147,15 +150,17 @@ int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err);
  * a record of this hook, nothing is queued and *exec_id is -1. */
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err);
 
-/* Reads up to max PENDING records that are due at now_ms, in queue order,
+/* Reads up to max PENDING records that are due at now_ms, blocking ones
+ * first, each part in queue order (only blocking ones when blocking_only),
  * offering each to take (which may be NULL: every record is taken) before
  * reading it: take returns false for a record the caller cannot start now
- * (it runs it already, or its hook is at its CONCURRENCY), which is passed
- * over without holding up the records behind it.  Returns the number read
- * into rows (each cleared by the caller). */
-typedef bool (*hb_take_fn)(void *ctx, int64_t hook_id, int64_t exec_id);
-int hb_store_exec_next(hb_store *s, int64_t now_ms, hb_exec_row *rows, size_t max, hb_take_fn take,
-		       void *ctx, hb_error *err);
+ * (it runs it already, or its hook is at its CONCURRENCY, or no slot is
+ * left for its kind), which is passed over without holding up the records
+ * behind it.  Returns the number read into rows (each cleared by the
+ * caller). */
+typedef bool (*hb_take_fn)(void *ctx, int64_t hook_id, int64_t exec_id, bool blocking);
+int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_row *rows, size_t max,
+		       hb_take_fn take, void *ctx, hb_error *err);
 
 /* The earliest not-before time after now_ms of a delayed PENDING record in
  * *due_ms, -1 when none waits. */
@@ -182,7 +187,12 @@ int hb_store_exec_get(hb_store *s, int64_t hook_id, int64_t exec_id, hb_exec_row
 typedef int (*hb_exec_fn)(void *ctx, const hb_exec_row *e, hb_error *err);
 int hb_store_exec_query(hb_store *s, const hb_log_filter *f, hb_exec_fn fn, void *ctx, hb_error *err);
 
-/* At start: marks every RUNNING record INTERRUPTED; returns how many. */
+/* Calls fn for every blocking record of the event seq, by hook and
+ * execution id (an indexed lookup). */
+int hb_store_exec_blocking_of(hb_store *s, int64_t seq, hb_exec_fn fn, void *ctx, hb_error *err);
+
+/* At start: marks every RUNNING record INTERRUPTED (a blocking one votes
+ * refuse); returns how many. */
 int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err);
 
 /* The number of PENDING records. */

@@ -458,10 +458,12 @@ class MigrationTest(ExtCase):
             "PRAGMA user_version = 1;")
         con.close()
         self.start_hem()
-        self.assertEqual(self.h.db("PRAGMA user_version"), [(2,)])
+        # Migrated through every later version too (3: blocking hooks).
+        self.assertEqual(self.h.db("PRAGMA user_version"), [(3,)])
         rec = self.record_xml(0, 0)
         self.assertEqual((rec.findtext("STATE"), rec.findtext("ATTEMPT"), rec.findtext("ARGUMENTS")),
                          ("SUCCESS", "1", "a"))
+        self.assertEqual((rec.findtext("BLOCKING"), rec.findtext("VERDICT")), (None, None))
         self.assertEqual(self.hook_xml(0).findtext("TEMPLATE/CONCURRENCY_POLICY"), "skip")
         release = os.path.join(self.dir, "release")
         out = self.waiter("old.py", release=release)

@@ -571,27 +571,18 @@ static void test_no_resources(void **state)
 	hb_template_free(t);
 }
 
-/* Every attribute hem reads is single and given once; later extensions are refused; the rest is kept. */
+/* Every attribute hem reads is single and given once; the rest is kept. */
 static void test_structure(void **state)
 {
-	static const char *const later[] = { "BLOCKING" };
 	static const char *const known[] = { "NAME", "TYPE", "COMMAND", "ARGUMENTS", "ARGUMENTS_STDIN", "TIMEOUT",
 					     "REMOTE", "LOG_RETENTION", "CALL", "RESOURCE", "STATE", "LCM_STATE", "ON",
 					     "FILTER", "RETRIES", "RETRY_DELAY", "RETRY_ON", "CONCURRENCY",
-					     "CONCURRENCY_POLICY" };
+					     "CONCURRENCY_POLICY", "BLOCKING" };
 	hb_hookdef *d;
 	char *text;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-		char extra[64], want[128];
-
-		snprintf(extra, sizeof(extra), "%s = 1\n", later[i]);
-		snprintf(want, sizeof(want), "%s is not supported by this version of hem (line 5)", later[i]);
-		refuse_api(extra, want);
-		snprintf(extra, sizeof(extra), "%s = [ A = 1 ]\n", later[i]);
-		refuse_api(extra, want);
-	}
+	refuse_api("BLOCKING = 1\n", "BLOCKING: '1' is not yes or no (line 5)");
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		char *s, want[128];
 
@@ -610,7 +601,8 @@ static void test_structure(void **state)
 		free(s);
 	}
 	/* The first problem in template order is the one reported. */
-	refuse("NAME = h\nCOMMAND = a\nBLOCKING = yes\nCOMMAND = b\n", "BLOCKING is not supported by this version of hem (line 3)");
+	refuse("NAME = h\nCOMMAND = a\nBLOCKING = yes\nBLOCKING = no\nCOMMAND = b\n",
+	       "BLOCKING is given more than once (lines 3 and 4)");
 
 	/* Attributes hem does not know are kept as written, vectors and repeats too. */
 	d = ok("NAME = h\nDESCRIPTION = \"Logs, new users\"\nTYPE = api\nCOMMAND = x\nCALL = one.user.allocate\n"

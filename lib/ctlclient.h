@@ -1,6 +1,6 @@
-/* client.h -- hookctl's conversation with hem's control endpoint: finding it, one request, one answer. */
-#ifndef HB_CLI_CLIENT_H
-#define HB_CLI_CLIENT_H
+/* ctlclient.h -- a client of hem's control endpoint (hookctl, emit --wait): finding it, one request, one answer. */
+#ifndef HB_CTLCLIENT_H
+#define HB_CTLCLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>

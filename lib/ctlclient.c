@@ -1,5 +1,5 @@
-/* client.c -- hookctl's requests to hem's control endpoint and the three ways they can end: answered, refused, unreachable. */
-#include "client.h"
+/* ctlclient.c -- requests to hem's control endpoint (hookctl's, emit --wait's) and the three ways they can end: answered, refused, unreachable. */
+#include "ctlclient.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +36,7 @@ static const hb_config_key hem_keys[] = {
 	{ "REMOTE_HOOK_BASE_PATH", NULL, false },
 	{ "REMOTE_SHELL", NULL, false },
 	{ "CONCURRENCY", NULL, false },
+	{ "BLOCKING_CONCURRENCY", NULL, false },
 	{ "DEFAULT_TIMEOUT", NULL, false },
 	{ "LOG_RETENTION", NULL, false },
 	{ "OUTPUT_LIMIT", NULL, false },

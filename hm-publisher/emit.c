@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zmq.h>
 
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "publisher.h"
+#include "wait.h"
 #include "xml.h"
 #include "zmqutil.h"
 
@@ -71,21 +73,31 @@ static void emit_usage(FILE *out)
 	      "  --endpoint E    command endpoint (else $HOOKBUS_PUBLISHER, else the first\n"
 	      "                  COMMAND_ENDPOINT of -c FILE, else " HB_DEFAULT_COMMAND_ENDPOINT ")\n"
 	      "  -c FILE         hm-publisher.conf to take COMMAND_ENDPOINT from\n"
-	      "  --timeout MS    how long to wait for the ACK (default 5000)\n"
+	      "  --timeout MS    how long to wait for the ACK, and with --wait for the verdict\n"
+	      "                  too (default 5000)\n"
+	      "  --wait          after the ACK, wait for hem's verdict on the event's BLOCKING\n"
+	      "                  hooks; a refusal is printed on stderr (hook id, name,\n"
+	      "                  execution id, the hook's stderr) and exits 4\n"
+	      "  --hem-endpoint E  hem's control endpoint for --wait (else $HOOKBUS_ENDPOINT,\n"
+	      "                  else ipc:///run/hookbus/hem.sock)\n"
+	      "  --fail-closed   with --wait: no verdict in time (hem down, hooks too slow)\n"
+	      "                  exits 5; without it the event counts as allowed (a warning\n"
+	      "                  on stderr)\n"
 	      "  -q, --quiet     do not print the sequence number\n"
-	      "Exit status: 0 acknowledged (the sequence number is printed), 1 refused by the\n"
-	      "publisher, 2 bad arguments or input, 3 no answer in time.\n", out);
+	      "Exit status: 0 acknowledged (the sequence number is printed) and, with --wait,\n"
+	      "allowed; 1 refused by the publisher, 2 bad arguments or input, 3 no answer in\n"
+	      "time, 4 refused by a blocking hook, 5 no verdict under --fail-closed.\n", out);
 }
 
 /* What the command line says. */
 struct emit_args {
-	const char *endpoint, *config, *result, *extra, *object_path, *remote_host, *service_id;
+	const char *endpoint, *config, *result, *extra, *object_path, *remote_host, *service_id, *hem_endpoint;
 	const char *pos[5];
 	size_t npos;
 	const char **params, **outs;
 	size_t nparams, nouts;
 	int timeout_ms;
-	bool quiet;
+	bool quiet, wait, fail_closed;
 };
 
 static int need_value(int argc, char **argv, int i, hb_error *err)
@@ -110,6 +122,10 @@ static int emit_parse(int argc, char **argv, struct emit_args *a, hb_error *err)
 			a->quiet = true;
 			continue;
 		}
+		if (strcmp(o, "--wait") == 0 || strcmp(o, "--fail-closed") == 0) {
+			*(o[2] == 'w' ? &a->wait : &a->fail_closed) = true;
+			continue;
+		}
 		if (o[0] != '-' || strcmp(o, "-") == 0) {
 			if (a->npos == 5)
 				return hb_error_set(err, -HB_EINVAL, "too many arguments: %s", o);
@@ -132,6 +148,8 @@ static int emit_parse(int argc, char **argv, struct emit_args *a, hb_error *err)
 			slot = &a->remote_host;
 		else if (strcmp(o, "--service-id") == 0)
 			slot = &a->service_id;
+		else if (strcmp(o, "--hem-endpoint") == 0)
+			slot = &a->hem_endpoint;
 		else if (strcmp(o, "--param") == 0)
 			slot = &a->params[a->nparams++];
 		else if (strcmp(o, "--out") == 0)
@@ -148,7 +166,41 @@ static int emit_parse(int argc, char **argv, struct emit_args *a, hb_error *err)
 			return hb_error_set(err, -HB_EINVAL, "unknown option %s", o);
 		*slot = argv[++i];
 	}
+	if ((a->fail_closed || a->hem_endpoint) && !a->wait)
+		return hb_error_set(err, -HB_EINVAL, "--fail-closed and --hem-endpoint go with --wait");
 	return 0;
+}
+
+int64_t hb_emit_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The --wait of emit: hem's verdict on seq within what is left of
+ * timeout_ms since start_ms; returns the exit status. */
+static int emit_wait(const struct emit_args *a, uint64_t seq, int64_t start_ms)
+{
+	int64_t left = a->timeout_ms - (hb_emit_clock_ms() - start_ms);
+	hb_autofree char *why = NULL;
+	hb_verdict_kind v = hb_wait_verdict(a->hem_endpoint, seq, left > 0 ? (int)left : 1, &why);
+
+	if (v == HB_VERDICT_ALLOW)
+		return HB_EXIT_OK;
+	if (v == HB_VERDICT_REFUSE) {
+		fprintf(stderr, "hm-publisher emit: seq %" PRIu64 " %s\n", seq, why ? why : "refused (out of memory)");
+		return HB_EXIT_DENIED;
+	}
+	if (a->fail_closed) {
+		fprintf(stderr, "hm-publisher emit: seq %" PRIu64 ": %s (--fail-closed: counted as refused)\n", seq,
+			why ? why : "no verdict");
+		return HB_EXIT_NO_VERDICT;
+	}
+	fprintf(stderr, "hm-publisher emit: warning: seq %" PRIu64 ": %s (fail-open: counted as allowed)\n", seq,
+		why ? why : "no verdict");
+	return HB_EXIT_OK;
 }
 
 int hb_emit_endpoint(const char *flag, const char *config, char **out, hb_error *err)
@@ -216,6 +268,7 @@ int hb_emit_main(int argc, char **argv)
 	hb_message *msg = NULL;
 	hb_error err = { 0 };
 	uint64_t seq = 0;
+	int64_t start_ms = hb_emit_clock_ms();
 	int rc, status;
 
 	for (int i = 1; i < argc; i++)
@@ -243,9 +296,11 @@ int hb_emit_main(int argc, char **argv)
 	}
 	rc = hb_emit_send(endpoint, msg, a.timeout_ms, &seq, &err);
 	if (rc == 0) {
-		if (!a.quiet)
+		if (!a.quiet) {
 			printf("%" PRIu64 "\n", seq);
-		status = HB_EXIT_OK;
+			fflush(stdout);
+		}
+		status = a.wait ? emit_wait(&a, seq, start_ms) : HB_EXIT_OK;
 	} else {
 		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
 		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : HB_EXIT_UNREACHABLE;

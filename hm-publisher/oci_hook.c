@@ -2,6 +2,7 @@
 #include "oci_hook.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,11 +18,13 @@
 #include "oci_doc.h"
 #include "oci_stage.h"
 #include "oci_state.h"
+#include "wait.h"
 #include "xml.h"
 
 static void oci_hook_usage(FILE *out)
 {
 	fputs("usage: hm-publisher oci-hook STAGE [--endpoint E] [-c FILE] [--timeout MS] [--fail-closed]\n"
+	      "                                [--wait [--hem-endpoint E]]\n"
 	      "An OCI runtime hook: reads the container state JSON on standard input and\n"
 	      "publishes it as a CONTAINER event (RESOURCE_ID = container id, STATE = STAGE).\n"
 	      "STAGE: createRuntime, createContainer, startContainer, prestart, poststart,\n"
@@ -30,20 +33,29 @@ static void oci_hook_usage(FILE *out)
 	      "  --endpoint E    command endpoint (else $HOOKBUS_PUBLISHER, else the first\n"
 	      "                  COMMAND_ENDPOINT of -c FILE, else " HB_DEFAULT_COMMAND_ENDPOINT ")\n"
 	      "  -c FILE         hm-publisher.conf to take COMMAND_ENDPOINT from\n"
-	      "  --timeout MS    how long to wait for the ACK (default 2000)\n"
-	      "  --fail-closed   exit non-zero when the event is not acknowledged, so that the\n"
-	      "                  runtime aborts the container (default: warn and exit 0)\n"
-	      "Exit status: 0 published, or not published without --fail-closed; with\n"
-	      "--fail-closed 1 refused by the publisher, 2 bad input on standard input or\n"
-	      "a bad -c FILE, 3 no answer in time.  Bad arguments always exit 2.\n", out);
+	      "  --timeout MS    how long to wait for the ACK, and with --wait for the verdict\n"
+	      "                  too (default 2000)\n"
+	      "  --wait          after the ACK, wait for hem's verdict on the event's BLOCKING\n"
+	      "                  hooks: a refusal is printed on stderr (hook id, name,\n"
+	      "                  execution id, the hook's stderr) and exits 4, so that the\n"
+	      "                  runtime aborts the container\n"
+	      "  --hem-endpoint E  hem's control endpoint for --wait (else $HOOKBUS_ENDPOINT,\n"
+	      "                  else ipc:///run/hookbus/hem.sock)\n"
+	      "  --fail-closed   exit non-zero when the event is not acknowledged, or with\n"
+	      "                  --wait has no verdict in time, so that the runtime aborts the\n"
+	      "                  container (default: warn and exit 0)\n"
+	      "Exit status: 0 published (and allowed), or not published (no verdict) without\n"
+	      "--fail-closed; 4 refused by a blocking hook; with --fail-closed 1 refused by\n"
+	      "the publisher, 2 bad input on standard input or a bad -c FILE, 3 no answer in\n"
+	      "time, 5 no verdict in time.  Bad arguments always exit 2.\n", out);
 }
 
 /* What the command line says. */
 struct oci_hook_args {
 	const hb_oci_stage *stage;
-	const char *endpoint, *config;
+	const char *endpoint, *config, *hem_endpoint;
 	int timeout_ms;
-	bool fail_closed;
+	bool fail_closed, wait;
 };
 
 /* Reads the command line into a: exactly one STAGE (either spelling), the
@@ -59,17 +71,24 @@ static int oci_hook_parse(int argc, char **argv, struct oci_hook_args *a, hb_err
 			a->fail_closed = true;
 			continue;
 		}
+		if (strcmp(o, "--wait") == 0) {
+			a->wait = true;
+			continue;
+		}
 		if (o[0] != '-') {
 			if (stage != NULL)
 				return hb_error_set(err, -HB_EINVAL, "oci-hook takes one STAGE, not '%s' too", o);
 			stage = o;
 			continue;
 		}
-		if (strcmp(o, "--endpoint") != 0 && strcmp(o, "-c") != 0 && strcmp(o, "--timeout") != 0)
+		if (strcmp(o, "--endpoint") != 0 && strcmp(o, "-c") != 0 && strcmp(o, "--timeout") != 0 &&
+		    strcmp(o, "--hem-endpoint") != 0)
 			return hb_error_set(err, -HB_EINVAL, "unknown option %s", o);
 		if (i + 1 >= argc)
 			return hb_error_set(err, -HB_EINVAL, "%s needs a value", o);
-		if (strcmp(o, "--endpoint") == 0) {
+		if (strcmp(o, "--hem-endpoint") == 0) {
+			a->hem_endpoint = argv[++i];
+		} else if (strcmp(o, "--endpoint") == 0) {
 			a->endpoint = argv[++i];
 		} else if (strcmp(o, "-c") == 0) {
 			a->config = argv[++i];
@@ -83,6 +102,8 @@ static int oci_hook_parse(int argc, char **argv, struct oci_hook_args *a, hb_err
 	}
 	if (stage == NULL)
 		return hb_error_set(err, -HB_EINVAL, "oci-hook needs a STAGE");
+	if (a->hem_endpoint != NULL && !a->wait)
+		return hb_error_set(err, -HB_EINVAL, "--hem-endpoint goes with --wait");
 	a->stage = hb_oci_stage_find(stage);
 	if (a->stage == NULL)
 		return hb_error_set(err, -HB_EINVAL, "'%s' is not an OCI hook stage", stage);
@@ -149,6 +170,27 @@ static int give_up(const struct oci_hook_args *a, const char *what, const char *
 	return HB_EXIT_OK;
 }
 
+/* The --wait of oci-hook: hem's verdict on the event seq of container id
+ * within what is left of the timeout since start_ms; returns the exit
+ * status.  A refusal always fails the hook; no verdict follows the policy. */
+static int wait_verdict(const struct oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms)
+{
+	int64_t left = a->timeout_ms - (hb_emit_clock_ms() - start_ms);
+	hb_autofree char *why = NULL;
+	char what[512];
+	hb_verdict_kind v = hb_wait_verdict(a->hem_endpoint, seq, left > 0 ? (int)left : 1, &why);
+
+	if (v == HB_VERDICT_ALLOW)
+		return HB_EXIT_OK;
+	if (v == HB_VERDICT_REFUSE) {
+		fprintf(stderr, "hm-publisher oci-hook: container %s (%s, seq %" PRIu64 ") %s\n", id, a->stage->state,
+			seq, why ? why : "refused (out of memory)");
+		return HB_EXIT_DENIED;
+	}
+	snprintf(what, sizeof(what), "%s event of container %s (seq %" PRIu64 ")", a->stage->state, id, seq);
+	return give_up(a, what, why ? why : "no verdict", HB_EXIT_NO_VERDICT);
+}
+
 int hb_oci_hook_main(int argc, char **argv)
 {
 	struct oci_hook_args a = { 0 };
@@ -160,6 +202,7 @@ int hb_oci_hook_main(int argc, char **argv)
 	hb_error err = { 0 };
 	char unread[64];
 	uint64_t seq;
+	int64_t start_ms = hb_emit_clock_ms();
 	int rc, status;
 
 	for (int i = 1; i < argc; i++)
@@ -199,7 +242,7 @@ int hb_oci_hook_main(int argc, char **argv)
 	if (rc < 0)
 		status = give_up(&a, what, err.msg, rc == -HB_EPERM ? HB_EXIT_REFUSED : HB_EXIT_UNREACHABLE);
 	else
-		status = HB_EXIT_OK;
+		status = a.wait ? wait_verdict(&a, s->id, seq, start_ms) : HB_EXIT_OK;
 out:
 	hb_message_free(msg);
 	hb_oci_config_free(cfg);

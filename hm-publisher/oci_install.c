@@ -1,4 +1,4 @@
-/* oci_install.c -- writes (atomically) and removes the hooks.d 1.0.0 descriptors of `oci-hook`, one per stage. */
+/* oci_install.c -- `install-oci-hook`: its options, and the hooks.d 1.0.0 descriptors of `oci-hook` (one per stage), written atomically or removed. */
 #include "oci_install.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "emit.h"
 #include "fsutil.h"
+#include "oci_bundle.h"
 #include "oci_hook.h"
 #include "oci_stage.h"
 
@@ -31,14 +32,23 @@ static void install_usage(FILE *out)
 {
 	fputs("usage: hm-publisher install-oci-hook --hooks-dir DIR [--stage S]... [--name NAME]\n"
 	      "           [--annotation KEY_RE=VALUE_RE]... [--command RE]... [--has-bind-mounts]\n"
-	      "           [--timeout S] [--fail-closed] [--endpoint E] [-c FILE]\n"
+	      "           [--timeout S] [--fail-closed] [--wait [--hem-endpoint E]] [--endpoint E] [-c FILE]\n"
 	      "       hm-publisher install-oci-hook --hooks-dir DIR --uninstall [--name NAME] [--stage S]...\n"
+	      "       hm-publisher install-oci-hook --bundle DIR [--stage S]... [--timeout S] [--fail-closed]\n"
+	      "           [--wait [--hem-endpoint E]] [--endpoint E] [-c FILE]\n"
+	      "       hm-publisher install-oci-hook --bundle DIR --uninstall [--stage S]...\n"
 	      "Writes DIR/NAME-STAGE.json, a hooks.d descriptor (version 1.0.0, as CRI-O and\n"
 	      "podman read them) that runs `hm-publisher oci-hook STAGE` at STAGE, for each\n"
 	      "stage, and removes NAME's descriptors of the other stages.  Each file is written\n"
 	      "to a temporary file in DIR, then renamed; the mode is 0644.\n"
+	      "With --bundle, adds the hook to the `hooks` of the bundle's config.json instead\n"
+	      "(as umoci and oci-add-hooks do): one entry per stage, replacing this program's\n"
+	      "earlier entries (a path named hm-publisher with the argument oci-hook) and\n"
+	      "removing them from the other stages; the rest of the document is kept.  The\n"
+	      "file is rewritten through a temporary file and a rename, with its mode and owner.\n"
 	      "Options:\n"
 	      "  --hooks-dir DIR     the hooks.d directory (created when missing)\n"
+	      "  --bundle DIR        an OCI bundle whose config.json gets the hooks\n"
 	      "  --stage S           an OCI stage (createRuntime, poststart, ...); may repeat;\n"
 	      "                      default createRuntime, poststart, poststop\n"
 	      "  --name NAME         file name prefix (default " DEFAULT_NAME ")\n"
@@ -48,24 +58,22 @@ static void install_usage(FILE *out)
 	      "  --has-bind-mounts   only for containers with host bind mounts\n"
 	      "  --timeout S         seconds the runtime gives the hook (oci-hook then waits at\n"
 	      "                      most S*500 ms, and 2000 ms at most, for its ACK)\n"
-	      "  --fail-closed       the hook fails when the event is not acknowledged\n"
-	      "  --endpoint E, -c FILE   passed to oci-hook\n"
-	      "  --uninstall         remove the descriptors instead (all stages unless --stage)\n"
-	      "Without a condition the descriptor says `\"when\": {\"always\": true}`.\n"
+	      "  --fail-closed       the hook fails when the event is not acknowledged (or, with\n"
+	      "                      --wait, has no verdict in time)\n"
+	      "  --wait              the hooks of the stages before the container's process\n"
+	      "                      starts (createRuntime, createContainer, startContainer,\n"
+	      "                      prestart) wait for hem's verdict: a BLOCKING hook that\n"
+	      "                      refuses aborts the container; with --timeout S, oci-hook\n"
+	      "                      gets S*900 ms for the ACK and the verdict together\n"
+	      "  --endpoint E, -c FILE, --hem-endpoint E   passed to oci-hook\n"
+	      "  --uninstall         remove the descriptors (or entries) instead (all stages\n"
+	      "                      unless --stage)\n"
+	      "Without a condition the descriptor says `\"when\": {\"always\": true}`; a bundle's\n"
+	      "hooks take no condition.\n"
 	      "Exit status: 0 done, 1 a file could not be written or removed, 2 bad arguments.\n", out);
 }
 
-struct install_args {
-	const char *hooks_dir, *name, *endpoint, *config;
-	const hb_oci_stage **stages;
-	size_t nstages;
-	const char **annotations, **commands;
-	size_t nannotations, ncommands;
-	long timeout_s;
-	bool has_bind_mounts, fail_closed, uninstall;
-};
-
-static void install_args_free(struct install_args *a)
+static void install_args_free(struct hb_install_args *a)
 {
 	free(a->stages);
 	free(a->annotations);
@@ -102,7 +110,7 @@ static bool name_ok(const char *name)
 }
 
 /* Adds stage st unless it is already listed. */
-static void add_stage(struct install_args *a, const hb_oci_stage *st)
+static void add_stage(struct hb_install_args *a, const hb_oci_stage *st)
 {
 	for (size_t i = 0; i < a->nstages; i++)
 		if (a->stages[i] == st)
@@ -113,9 +121,9 @@ static void add_stage(struct install_args *a, const hb_oci_stage *st)
 /* Reads the command line into a (whose lists the caller frees with
  * install_args_free, also on error): every regular expression is checked,
  * stages are deduplicated, and the default stages filled in. */
-static int install_parse(int argc, char **argv, struct install_args *a, hb_error *err)
+static int install_parse(int argc, char **argv, struct hb_install_args *a, hb_error *err)
 {
-	bool install_only = false;
+	bool install_only = false, name_given = false;
 
 	a->name = DEFAULT_NAME;
 	a->stages = calloc((size_t)argc + HB_OCI_NSTAGES, sizeof(*a->stages));
@@ -137,6 +145,10 @@ static int install_parse(int argc, char **argv, struct install_args *a, hb_error
 			a->uninstall = true;
 			continue;
 		}
+		if (strcmp(o, "--wait") == 0) {
+			a->wait = install_only = true;
+			continue;
+		}
 		if (o[0] != '-')
 			return hb_error_set(err, -HB_EINVAL, "unexpected argument '%s'", o);
 		if (i + 1 >= argc)
@@ -144,11 +156,17 @@ static int install_parse(int argc, char **argv, struct install_args *a, hb_error
 		v = argv[++i];
 		if (strcmp(o, "--hooks-dir") == 0) {
 			a->hooks_dir = v;
+		} else if (strcmp(o, "--bundle") == 0) {
+			a->bundle = v;
+		} else if (strcmp(o, "--hem-endpoint") == 0) {
+			a->hem_endpoint = v;
+			install_only = true;
 		} else if (strcmp(o, "--name") == 0) {
 			if (!name_ok(v))
 				return hb_error_set(err, -HB_EINVAL, "--name '%s': use 1 to %d letters, digits, "
 						    "'.', '_' or '-', not starting with '.'", v, NAME_MAX_LEN);
 			a->name = v;
+			name_given = true;
 		} else if (strcmp(o, "--stage") == 0) {
 			const hb_oci_stage *st = hb_oci_stage_find(v);
 			if (st == NULL)
@@ -187,10 +205,16 @@ static int install_parse(int argc, char **argv, struct install_args *a, hb_error
 			return hb_error_set(err, -HB_EINVAL, "unknown option %s", o);
 		}
 	}
-	if (a->hooks_dir == NULL || a->hooks_dir[0] == '\0')
-		return hb_error_set(err, -HB_EINVAL, "install-oci-hook needs --hooks-dir DIR");
+	if ((a->hooks_dir == NULL) == (a->bundle == NULL) || (a->hooks_dir && a->hooks_dir[0] == '\0') ||
+	    (a->bundle && a->bundle[0] == '\0'))
+		return hb_error_set(err, -HB_EINVAL, "install-oci-hook needs --hooks-dir DIR or --bundle DIR");
 	if (a->uninstall && install_only)
-		return hb_error_set(err, -HB_EINVAL, "--uninstall takes only --hooks-dir, --name and --stage");
+		return hb_error_set(err, -HB_EINVAL, "--uninstall takes only --hooks-dir or --bundle, --name and --stage");
+	if (a->hem_endpoint != NULL && !a->wait)
+		return hb_error_set(err, -HB_EINVAL, "--hem-endpoint goes with --wait");
+	if (a->bundle != NULL && (a->nannotations || a->ncommands || a->has_bind_mounts || name_given))
+		return hb_error_set(err, -HB_EINVAL, "--annotation, --command, --has-bind-mounts and --name are for "
+				    "--hooks-dir (a bundle's hooks take no condition)");
 	if (a->nstages == 0) {
 		if (a->uninstall)
 			for (size_t i = 0; i < HB_OCI_NSTAGES; i++)
@@ -208,15 +232,19 @@ static bool append(json_t *arr, const char *s)
 	return json_array_append_new(arr, json_string(s)) == 0;
 }
 
-/* Builds the descriptor of stage st for the hm-publisher at exe as JSON text
- * (a new string the caller frees). */
-static int descriptor(const struct install_args *a, const char *exe, const hb_oci_stage *st, char **out,
-		      hb_error *err)
+/* Whether the stage runs before the container's process starts, so that
+ * --wait can still refuse it. */
+static bool stage_before_start(const hb_oci_stage *st)
 {
-	json_t *root = json_object(), *hook = json_object(), *args = json_array(), *when = json_object();
-	json_t *stages = json_array();
+	return strcmp(st->oci, "poststart") != 0 && strcmp(st->oci, "poststop") != 0;
+}
+
+json_t *hb_oci_hook_entry(const struct hb_install_args *a, const char *exe, const hb_oci_stage *st)
+{
+	json_t *hook = json_object(), *args = json_array();
 	const char *base = strrchr(exe, '/');
-	bool ok = root && hook && args && when && stages;
+	bool wait = a->wait && stage_before_start(st);
+	bool ok = hook && args;
 	char ms[32];
 
 	ok = ok && append(args, base ? base + 1 : exe) && append(args, "oci-hook") && append(args, st->oci);
@@ -224,16 +252,40 @@ static int descriptor(const struct install_args *a, const char *exe, const hb_oc
 		ok = append(args, "--endpoint") && append(args, a->endpoint);
 	if (ok && a->config != NULL)
 		ok = append(args, "-c") && append(args, a->config);
-	if (ok && a->timeout_s > 0 && a->timeout_s * 500 < HB_DEFAULT_OCI_TIMEOUT_MS) {
+	if (ok && wait && a->timeout_s > 0) {
+		snprintf(ms, sizeof(ms), "%ld", a->timeout_s * 900);
+		ok = append(args, "--timeout") && append(args, ms);
+	} else if (ok && a->timeout_s > 0 && a->timeout_s * 500 < HB_DEFAULT_OCI_TIMEOUT_MS) {
 		snprintf(ms, sizeof(ms), "%ld", a->timeout_s * 500);
 		ok = append(args, "--timeout") && append(args, ms);
 	}
+	if (ok && wait)
+		ok = append(args, "--wait");
+	if (ok && wait && a->hem_endpoint != NULL)
+		ok = append(args, "--hem-endpoint") && append(args, a->hem_endpoint);
 	if (ok && a->fail_closed)
 		ok = append(args, "--fail-closed");
 	ok = ok && json_object_set_new(hook, "path", json_string(exe)) == 0 &&
 	     json_object_set(hook, "args", args) == 0;
 	if (ok && a->timeout_s > 0)
 		ok = json_object_set_new(hook, "timeout", json_integer(a->timeout_s)) == 0;
+	json_decref(args);
+	if (!ok) {
+		json_decref(hook);
+		return NULL;
+	}
+	return hook;
+}
+
+/* Builds the descriptor of stage st for the hm-publisher at exe as JSON text
+ * (a new string the caller frees). */
+static int descriptor(const struct hb_install_args *a, const char *exe, const hb_oci_stage *st, char **out,
+		      hb_error *err)
+{
+	json_t *root = json_object(), *hook = hb_oci_hook_entry(a, exe, st), *when = json_object();
+	json_t *stages = json_array();
+	bool ok = root && hook && when && stages;
+
 	if (ok && a->nannotations > 0) {
 		json_t *anns = json_object();
 		ok = anns != NULL && json_object_set_new(when, "annotations", anns) == 0;
@@ -259,7 +311,6 @@ static int descriptor(const struct install_args *a, const char *exe, const hb_oc
 	*out = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(root);
 	json_decref(hook);
-	json_decref(args);
 	json_decref(when);
 	json_decref(stages);
 	if (*out == NULL)
@@ -267,10 +318,8 @@ static int descriptor(const struct install_args *a, const char *exe, const hb_oc
 	return 0;
 }
 
-/* Writes text into a new temporary file of dir (mode 0644, flushed to
- * disk) whose name does not end in .json, so that no runtime reads it
- * half-written; *tmp is its path (the caller frees it). */
-static int write_temp(const char *dir, const char *final_name, const char *text, char **tmp, hb_error *err)
+int hb_oci_write_temp(const char *dir, const char *final_name, const char *text, mode_t mode, char **tmp,
+		      hb_error *err)
 {
 	hb_autofree char *path = NULL;
 	size_t len = strlen(text), done = 0;
@@ -283,7 +332,7 @@ static int write_temp(const char *dir, const char *final_name, const char *text,
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return hb_error_set(err, -HB_EIO, "cannot create a file in %s: %s", dir, strerror(errno));
-	if (fchmod(fd, 0644) < 0)
+	if (fchmod(fd, mode) < 0)
 		goto fail;
 	while (done < len) {
 		ssize_t w = write(fd, text + done, len - done);
@@ -309,8 +358,7 @@ fail:
 	return err->code;
 }
 
-/* Flushes dir's entries (the renames and unlinks just made) to disk. */
-static void sync_dir(const char *dir)
+void hb_oci_sync_dir(const char *dir)
 {
 	hb_autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -327,7 +375,7 @@ static char *descriptor_name(const char *name, const hb_oci_stage *st)
 
 /* Removes NAME-STAGE.json for every stage in remove[] (n of them) that
  * exists; prints each path removed. */
-static int remove_descriptors(const struct install_args *a, const hb_oci_stage *const *remove, size_t n,
+static int remove_descriptors(const struct hb_install_args *a, const hb_oci_stage *const *remove, size_t n,
 			      hb_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -340,17 +388,27 @@ static int remove_descriptors(const struct install_args *a, const hb_oci_stage *
 		else if (errno != ENOENT)
 			return hb_error_set(err, -HB_EIO, "cannot remove %s: %s", path, strerror(errno));
 	}
-	sync_dir(a->hooks_dir);
+	hb_oci_sync_dir(a->hooks_dir);
+	return 0;
+}
+
+int hb_oci_self_path(char *exe, size_t size, hb_error *err)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
+
+	if (n < 0)
+		return hb_error_set(err, -HB_EIO, "cannot find this program's path (/proc/self/exe): %s",
+				    strerror(errno));
+	exe[n] = '\0';
 	return 0;
 }
 
 /* Writes every stage's descriptor to a temporary file first, then renames
  * them all into place, then removes the descriptors of stages no longer
  * asked for: a failure before the renames leaves DIR as it was. */
-static int install(const struct install_args *a, hb_error *err)
+static int install(const struct hb_install_args *a, hb_error *err)
 {
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char **tmps = calloc(a->nstages, sizeof(char *));
 	const hb_oci_stage *others[HB_OCI_NSTAGES];
 	size_t nothers = 0;
@@ -358,12 +416,10 @@ static int install(const struct install_args *a, hb_error *err)
 
 	if (tmps == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
-	if (n < 0) {
+	if (hb_oci_self_path(exe, sizeof(exe), err) < 0) {
 		free(tmps);
-		return hb_error_set(err, -HB_EIO, "cannot find this program's path (/proc/self/exe): %s",
-				    strerror(errno));
+		return err->code;
 	}
-	exe[n] = '\0';
 	rc = hb_mkdir_p(a->hooks_dir, 0755, err);
 	for (size_t i = 0; rc == 0 && i < a->nstages; i++) {
 		hb_autofree char *text = NULL;
@@ -373,7 +429,7 @@ static int install(const struct install_args *a, hb_error *err)
 		if (rc == 0)
 			rc = descriptor(a, exe, a->stages[i], &text, err);
 		if (rc == 0)
-			rc = write_temp(a->hooks_dir, file, text, &tmps[i], err);
+			rc = hb_oci_write_temp(a->hooks_dir, file, text, 0644, &tmps[i], err);
 	}
 	for (size_t i = 0; rc == 0 && i < a->nstages; i++) {
 		hb_autofree char *file = descriptor_name(a->name, a->stages[i]);
@@ -397,7 +453,7 @@ static int install(const struct install_args *a, hb_error *err)
 	free(tmps);
 	if (rc < 0)
 		return rc;
-	sync_dir(a->hooks_dir);
+	hb_oci_sync_dir(a->hooks_dir);
 	for (size_t i = 0; i < HB_OCI_NSTAGES; i++) {
 		bool asked = false;
 		for (size_t j = 0; j < a->nstages; j++)
@@ -410,7 +466,7 @@ static int install(const struct install_args *a, hb_error *err)
 
 int hb_oci_install_main(int argc, char **argv)
 {
-	struct install_args a = { 0 };
+	struct hb_install_args a = { 0 };
 	hb_error err = { 0 };
 	int rc;
 
@@ -426,7 +482,10 @@ int hb_oci_install_main(int argc, char **argv)
 		install_args_free(&a);
 		return HB_EXIT_USAGE;
 	}
-	rc = a.uninstall ? remove_descriptors(&a, a.stages, a.nstages, &err) : install(&a, &err);
+	if (a.bundle != NULL)
+		rc = hb_oci_bundle_install(&a, &err);
+	else
+		rc = a.uninstall ? remove_descriptors(&a, a.stages, a.nstages, &err) : install(&a, &err);
 	install_args_free(&a);
 	if (rc < 0) {
 		fprintf(stderr, "hm-publisher install-oci-hook: %s\n", err.msg);

@@ -14,12 +14,11 @@ import subprocess
 import sys
 import threading
 import unittest
-import xml.etree.ElementTree as ET
 
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD, HM_PUBLISHER, free_port, request  # noqa: E402
+from harness import BUILD, HM_PUBLISHER, DaemonTest, RuncCase, free_port  # noqa: E402
 from test_hem import HemCase, api_message, b64  # noqa: E402
 
 HOOKCTL = os.path.join(BUILD, "cli", "hookctl")
@@ -220,6 +219,210 @@ class VerdictTest(BlockingCase):
         counts = {r["state"]: r["n"] for r in states}
         self.assertEqual(counts.get("RUNNING"), 2, counts)
         self.assertEqual(counts.get("PENDING"), n - 2, counts)
+
+
+class EmitWaitTest(BlockingCase):
+    def emit(self, *args, env_endpoint=True):
+        env = dict(os.environ)
+        env.pop("HOOKBUS_ENDPOINT", None)
+        if env_endpoint:
+            env["HOOKBUS_ENDPOINT"] = self.h.control_endpoint
+        return subprocess.run([HM_PUBLISHER, "emit", "api", "one.vm.allocate", "--result", "1",
+                               "--endpoint", self.pub.cmd_endpoint] + list(args), capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    def test_emit_wait(self):
+        """emit --wait exits 0 when the blocking hook allows and 4 when it refuses, printing the hook's id, name,
+        execution id and stderr; hem is found by --hem-endpoint or $HOOKBUS_ENDPOINT. With hem unreachable
+        (or no verdict in time) it warns and exits 0, or with --fail-closed exits 5 saying so."""
+        self.start_hem()
+        hid = self.decider()
+        r = self.emit("--param", "****", "--param", "fine", "--wait", "--timeout", "20000")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        seq = int(r.stdout)
+        self.assertEqual(self.records(hid)[0]["seq"], seq)
+        r = self.emit("--param", "****", "--param", "deny", "--wait", "--timeout", "20000", "-q",
+                      "--hem-endpoint", self.h.control_endpoint, env_endpoint=False)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertRegex(r.stderr, r"^hm-publisher emit: seq \d+ refused by hook %d \(policy\) execution 1: "
+                         r"denied by policy: the request says deny\n$" % hid)
+        open(self.hold, "w").close()
+        r = self.emit("--param", "****", "--param", "deny", "--wait", "--timeout", "500", "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no verdict from hem within", r.stderr)
+        self.assertIn("fail-open: counted as allowed", r.stderr)
+        r = self.emit("--param", "****", "--param", "deny", "--wait", "--timeout", "500", "-q", "--fail-closed")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("--fail-closed: counted as refused", r.stderr)
+        os.unlink(self.hold)
+        down = "ipc://%s/nowhere.sock" % self.dir
+        r = self.emit("--wait", "-q", "--hem-endpoint", down)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cannot reach hem at %s" % down, r.stderr)
+        r = self.emit("--wait", "-q", "--hem-endpoint", down, "--fail-closed")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        r = self.emit("--fail-closed")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("go with --wait", r.stderr)
+
+
+# A CONTAINER policy: refuses a container whose process runs as uid 0.
+NO_ROOT = r'''#!/usr/bin/python3
+import base64, sys, xml.etree.ElementTree as ET
+doc = ET.fromstring(base64.b64decode(sys.argv[1]))
+if doc.findtext("PROCESS/USER/UID") == "0":
+    sys.stderr.write("container %s may not run as uid 0\n" % doc.findtext("ID"))
+    sys.exit(1)
+'''
+
+
+@unittest.skipUnless(os.geteuid() == 0, "runc tests need root (they run real containers)")
+class RuncBlockingTest(RuncCase):
+    """Real containers whose createRuntime hook waits for hem's verdict."""
+
+    def setUp(self):
+        super().setUp()
+        os.chmod(self.out, 0o777)
+        self.pub = self.publisher()
+
+    def policy_hem(self):
+        hem = self.hem(self.pub)
+        path = os.path.join(hem.hook_base_path, "no-root.py")
+        with open(path, "w") as f:
+            f.write(NO_ROOT)
+        os.chmod(path, 0o755)
+        hid = hem.allocate("NAME = no-root\nTYPE = state\nRESOURCE = CONTAINER\nON = CUSTOM\nSTATE = CREATE_RUNTIME\n"
+                           "COMMAND = no-root.py\nARGUMENTS = \"$TEMPLATE\"\nBLOCKING = yes\n")
+        return hem, hid
+
+    def install(self, *args):
+        r = subprocess.run([HM_PUBLISHER, "install-oci-hook", "--bundle", self.bundle] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_blocking_hook_refuses_root(self):
+        """A blocking CONTAINER/CREATE_RUNTIME hook that refuses uid 0, with oci-hook --wait installed into the
+        bundle by install-oci-hook --bundle: `runc run` as uid 0 fails with the hook's reason in runc's
+        stderr and the container's command never runs; as uid 1000 the container runs."""
+        hem, hid = self.policy_hem()
+        self.configure({}, user={"uid": 0, "gid": 0})
+        self.install("--stage", "createRuntime", "--wait", "--endpoint", self.pub.cmd_endpoint,
+                     "--hem-endpoint", hem.control_endpoint, "--timeout", "30")
+        cid, r = self.run_container()
+        self.assertNotEqual(r.returncode, 0, "runc ran a uid 0 container its policy refused")
+        self.assertIn("refused by hook %d (no-root) execution 0: container %s may not run as uid 0" % (hid, cid),
+                      r.stderr)
+        self.assertFalse(self.ran(), "the refused container's command ran")
+        with open(os.path.join(self.bundle, "config.json")) as f:
+            c = json.load(f)
+        c["process"]["user"] = {"uid": 1000, "gid": 1000}
+        with open(os.path.join(self.bundle, "config.json"), "w") as f:
+            json.dump(c, f)
+        cid, r = self.run_container()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.strip(), "", r.stderr)
+        self.assertTrue(self.ran(), "the uid 1000 container did not run")
+        verdicts = hem.db("SELECT verdict FROM hook_log WHERE hook_id = ? ORDER BY exec_id", (hid,))
+        self.assertEqual(verdicts, [("refuse",), ("allow",)])
+
+    def test_hem_down(self):
+        """With hem unreachable, oci-hook --wait lets the container run with a warning (fail-open), and with
+        --fail-closed refuses it, saying why."""
+        down = "ipc://%s/nowhere.sock" % self.dir
+        ep = self.pub.cmd_endpoint
+        self.configure({"createRuntime": [self.oci_hook("createRuntime", "--endpoint", ep, "--wait",
+                                                        "--hem-endpoint", down)]}, user={"uid": 0, "gid": 0})
+        cid, r = self.run_container()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.ran())
+        os.unlink(os.path.join(self.out, "ran"))
+        self.configure({"createRuntime": [self.oci_hook("createRuntime", "--endpoint", ep, "--wait",
+                                                        "--hem-endpoint", down, "--fail-closed")]},
+                       user={"uid": 0, "gid": 0})
+        cid, r = self.run_container()
+        self.assertNotEqual(r.returncode, 0, "runc ran the container although hem gave no verdict")
+        self.assertIn("cannot reach hem at %s" % down, r.stderr)
+        self.assertIn("--fail-closed: the container is refused", r.stderr)
+        self.assertFalse(self.ran())
+
+
+class InstallBundleTest(DaemonTest):
+    CONFIG = {"ociVersion": "1.0.2", "process": {"args": ["/bin/sh"], "user": {"uid": 0, "gid": 0}},
+              "root": {"path": "rootfs"}, "annotations": {"a": "\u00e9\u2603"},
+              "hooks": {"prestart": [{"path": "/usr/bin/other", "args": ["other", "x"]}],
+                        "createRuntime": [{"path": "/usr/bin/first"},
+                                          {"path": "/opt/old/hm-publisher", "args": ["hm-publisher", "oci-hook",
+                                                                                     "createRuntime"]},
+                                          {"path": "/usr/bin/last"}]}}
+
+    def setUp(self):
+        super().setUp()
+        self.bdir = os.path.join(self.dir, "b")
+        os.makedirs(self.bdir)
+        self.config = os.path.join(self.bdir, "config.json")
+        with open(self.config, "w") as f:
+            json.dump(self.CONFIG, f)
+        os.chmod(self.config, 0o640)
+
+    def install(self, *args, code=0):
+        r = subprocess.run([HM_PUBLISHER, "install-oci-hook", "--bundle", self.bdir] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, code, r.stderr)
+        return r
+
+    def read(self):
+        with open(self.config) as f:
+            return json.load(f)
+
+    def test_idempotent_and_atomic(self):
+        """install-oci-hook --bundle replaces our earlier entry in place and keeps everything else; run twice it
+        leaves the same document with one entry per stage; the file is replaced by a rename (new inode, same
+        mode, no temporary file left); another stage list moves our entries; --uninstall removes them; a
+        config.json it cannot edit is left as it was."""
+        ino = os.stat(self.config).st_ino
+        self.install("--stage", "createRuntime", "--stage", "poststop", "--wait", "--hem-endpoint", "ipc:///x",
+                     "--timeout", "5")
+        st = os.stat(self.config)
+        self.assertNotEqual(st.st_ino, ino)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
+        self.assertEqual(sorted(os.listdir(self.bdir)), ["config.json"])
+        c = self.read()
+        exe = os.path.realpath(HM_PUBLISHER)
+        cr = c["hooks"]["createRuntime"]
+        self.assertEqual([h["path"] for h in cr], ["/usr/bin/first", exe, "/usr/bin/last"])
+        self.assertEqual(cr[1]["args"], ["hm-publisher", "oci-hook", "createRuntime", "--timeout", "4500", "--wait",
+                                         "--hem-endpoint", "ipc:///x"])
+        self.assertEqual(cr[1]["timeout"], 5)
+        self.assertEqual(c["hooks"]["poststop"], [{"path": exe, "args": ["hm-publisher", "oci-hook", "poststop"],
+                                                   "timeout": 5}])
+        expect = dict(self.CONFIG)
+        expect["hooks"] = dict(c["hooks"], prestart=self.CONFIG["hooks"]["prestart"])
+        self.assertEqual(c, expect)
+        with open(self.config, "rb") as f:
+            first = f.read()
+        self.install("--stage", "createRuntime", "--stage", "poststop", "--wait", "--hem-endpoint", "ipc:///x",
+                     "--timeout", "5")
+        with open(self.config, "rb") as f:
+            self.assertEqual(f.read(), first)
+        self.install("--stage", "poststart")
+        c = self.read()
+        self.assertEqual([h["path"] for h in c["hooks"]["createRuntime"]], ["/usr/bin/first", "/usr/bin/last"])
+        self.assertNotIn("poststop", c["hooks"])
+        self.assertEqual(c["hooks"]["poststart"], [{"path": exe, "args": ["hm-publisher", "oci-hook", "poststart"]}])
+        self.install("--uninstall")
+        c = self.read()
+        self.assertEqual(sorted(c["hooks"]), ["createRuntime", "prestart"])
+        with open(self.config, "w") as f:
+            f.write('{"hooks": {"createRuntime": {}}}')
+        r = self.install("--stage", "createRuntime", code=1)
+        self.assertIn("hooks.createRuntime is not an array", r.stderr)
+        with open(self.config) as f:
+            self.assertEqual(f.read(), '{"hooks": {"createRuntime": {}}}')
+        self.assertEqual(sorted(os.listdir(self.bdir)), ["config.json"])
+        r = self.install("--annotation", "a=b", code=2)
+        self.assertIn("a bundle's hooks take no condition", r.stderr)
 
 
 if __name__ == "__main__":

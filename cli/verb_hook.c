@@ -302,13 +302,15 @@ const hb_cli_verb hb_verb_show = {
 	.help = "Prints the hook's information (ID, NAME, TYPE, LOCK), its template, and its\n"
 		"EXECUTION LOG: one line per kept execution with its id, start time (local\n"
 		"time), exit code and result (SUCCESS, ERROR, PENDING, RUNNING, INTERRUPTED or\n"
-		"SKIPPED, with \"(timeout)\", \"(retry of N)\" and \"(attempt N)\" where they apply).\n"
+		"SKIPPED, with \"(timeout)\", \"(retry of N)\", \"(attempt N)\" and, for a BLOCKING\n"
+		"hook, \"(blocking: allow|refuse)\" where they apply).\n"
 		"The template shows every attribute, FILTER, RETRIES, CONCURRENCY and the others\n"
 		"included.\n"
 		"With -e, prints execution EXEC_ID of the hook instead: its ids, start and end,\n"
 		"command, arguments, exit code, duration, remote host, triggering event, the\n"
-		"execution it retries, its attempt number and (for a retry waiting its turn) the\n"
-		"time it may start, then its STDOUT and STDERR sections as text.\n",
+		"execution it retries, its attempt number, BLOCKING and VERDICT, and (for a\n"
+		"retry waiting its turn) the time it may start, then its STDOUT and STDERR\n"
+		"sections as text.\n",
 	.options = show_options,
 	.min_args = 1,
 	.max_args = 1,

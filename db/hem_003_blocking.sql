@@ -7,3 +7,5 @@ ALTER TABLE hook_log ADD COLUMN verdict TEXT CHECK (verdict IS NULL OR verdict I
 CREATE INDEX hook_log_queue ON hook_log (blocking DESC, qorder) WHERE state = 'PENDING';
 -- VERDICT <seq>: the blocking records of one event.
 CREATE INDEX hook_log_blocking_seq ON hook_log (seq) WHERE blocking = 1;
+-- hook_log_queue serves every query hook_log_pending served.
+DROP INDEX hook_log_pending;

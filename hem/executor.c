@@ -655,7 +655,8 @@ static void dispatch_rounds(struct hem *h)
 	/* A few rounds at most: a record that cannot even be marked finished
 	 * (database full) must not spin the loop; the next turn tries again. */
 	for (int round = 0; round < 4; round++) {
-		size_t limit = (size_t)h->concurrency < h->nrun ? (size_t)h->concurrency : h->nrun;
+		size_t want = (size_t)(h->concurrency + h->blocking_concurrency);
+		size_t limit = want < h->nrun ? want : h->nrun;
 		size_t free_slots = limit > hem_running(h) ? limit - hem_running(h) : 0;
 		hb_exec_row rows[16];
 		struct pick p = { .h = h, .ordinary_free = h->concurrency };

@@ -10,8 +10,8 @@
 #include "notify.h"
 
 /* The keys of hem.conf that SIGHUP applies. */
-static const char *const runtime_keys[] = { "DEBUG_LEVEL", "CONCURRENCY", "DEFAULT_TIMEOUT", "LOG_RETENTION",
-					    "OUTPUT_LIMIT", NULL };
+static const char *const runtime_keys[] = { "DEBUG_LEVEL", "CONCURRENCY", "BLOCKING_CONCURRENCY",
+					    "DEFAULT_TIMEOUT", "LOG_RETENTION", "OUTPUT_LIMIT", NULL };
 
 /* Makes room for n concurrency slots (never shrinks: running hooks keep
  * their slots, dispatch honours h->concurrency). */
@@ -42,7 +42,7 @@ int hem_reload(struct hem *h, zmq_pollitem_t **items)
 {
 	hb_config *fresh = NULL;
 	hb_error err = { 0 };
-	int64_t concurrency = h->concurrency;
+	int64_t concurrency = h->concurrency, blocking = h->blocking_concurrency;
 	int rc = 0;
 
 	hb_notify_reloading();
@@ -52,19 +52,23 @@ int hem_reload(struct hem *h, zmq_pollitem_t **items)
 		return 0;
 	}
 	hb_config_int(fresh, "CONCURRENCY", 1, 4096, &concurrency, &err);
+	hb_config_int(fresh, "BLOCKING_CONCURRENCY", 0, 4096, &blocking, &err);
 	hb_config_int(fresh, "DEFAULT_TIMEOUT", 0, INT32_MAX, &h->default_timeout, &err);
 	hb_config_int(fresh, "LOG_RETENTION", 0, INT32_MAX, &h->retention, &err);
 	hb_config_int(fresh, "OUTPUT_LIMIT", 0, 64 << 20, &h->output_limit, &err);
 	hb_config_free(fresh);
-	rc = slots_reserve(h, (size_t)concurrency, items);
-	if (rc < 0)
-		hb_log(HB_LOG_ERROR, "SIGHUP: out of memory: CONCURRENCY stays %" PRId64, h->concurrency);
-	else
+	rc = slots_reserve(h, (size_t)(concurrency + blocking), items);
+	if (rc < 0) {
+		hb_log(HB_LOG_ERROR, "SIGHUP: out of memory: CONCURRENCY stays %" PRId64 " and BLOCKING_CONCURRENCY %"
+		       PRId64, h->concurrency, h->blocking_concurrency);
+	} else {
 		h->concurrency = concurrency;
+		h->blocking_concurrency = blocking;
+	}
 	h->dispatch_needed = true;
 	hb_log(HB_LOG_INFO, "SIGHUP: log reopened; concurrency %" PRId64 ", default timeout %" PRId64
-	       ", log retention %" PRId64 ", output limit %" PRId64, h->concurrency, h->default_timeout, h->retention,
-	       h->output_limit);
+	       ", log retention %" PRId64 ", output limit %" PRId64 ", blocking concurrency %" PRId64, h->concurrency,
+	       h->default_timeout, h->retention, h->output_limit, h->blocking_concurrency);
 	hb_notify_ready(NULL);
 	return rc;
 }

@@ -685,7 +685,7 @@ int hb_store_exec_query(hb_store *s, const hb_log_filter *f, hb_exec_fn fn, void
 
 int hb_store_exec_blocking_of(hb_store *s, int64_t seq, hb_exec_fn fn, void *ctx, hb_error *err)
 {
-	hb_autostmt sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (prepare(s, "SELECT " EXEC_COLUMNS " FROM hook_log WHERE seq = ? AND blocking = 1 ORDER BY hook_id, exec_id",

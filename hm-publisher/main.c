@@ -22,7 +22,7 @@ static void usage(FILE *out)
 	fputs("usage: hm-publisher serve [-c FILE] [--check-config] [--KEY VALUE]...\n"
 	      "       hm-publisher emit api|state ...   (see hm-publisher emit --help)\n"
 	      "       hm-publisher oci-hook STAGE ...   (see hm-publisher oci-hook --help)\n"
-	      "       hm-publisher install-oci-hook --hooks-dir DIR ...   (see its --help)\n"
+	      "       hm-publisher install-oci-hook --hooks-dir DIR | --bundle DIR ...   (see its --help)\n"
 	      "       hm-publisher --check-config [-c FILE] [--KEY VALUE]...\n"
 	      "       hm-publisher --version | --help\n"
 	      "serve runs the bus daemon in the foreground.  -c names the config file\n"

@@ -15,7 +15,8 @@
 #define ID_MAX 256           /* a ROUTER identity is at most 255 bytes */
 #define BUS_GRACE_MS 5       /* a VERDICT ahead of its event: the bus usually brings the event within this */
 #define REPLAY_EVERY_MS 20   /* then REPLAY, at most this often while requests wait for events */
-#define REPLAY_BACKOFF_MS 1000 /* ... or this often while the publisher does not answer */
+#define REPLAY_BACKOFF_MS 10000 /* ... or this often after the publisher did not answer (a REPLAY
+				 * request waits for it, holding up the loop) */
 
 /* A VERDICT request waiting for its answer. */
 struct waiter {

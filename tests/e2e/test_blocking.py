@@ -220,6 +220,27 @@ class VerdictTest(BlockingCase):
         self.assertEqual(counts.get("RUNNING"), 2, counts)
         self.assertEqual(counts.get("PENDING"), n - 2, counts)
 
+    def test_blocking_records_go_first(self):
+        """With BLOCKING_CONCURRENCY = 0 (no reserved slot) and CONCURRENCY = 1, a blocking execution queued
+        behind ordinary ones starts as soon as the running one ends, before every ordinary record queued
+        earlier."""
+        self.start_hem(["--concurrency", "1", "--blocking-concurrency", "0"])
+        oid = self.api_hook("slow", "one.vm.hold", "waiter.sh")
+        hid = self.decider()
+        for _ in range(5):
+            self.emit_api("one.vm.hold", 1)
+        self.until(lambda: [r["state"] for r in self.records(oid)].count("RUNNING") == 1, "one ordinary run")
+        seq = self.emit_api("one.vm.allocate", 1, params=("****", "fine"))
+        self.wait_seq(seq)
+        open(self.release, "w").close()
+        self.assertEqual(self.verdict(seq)[0], "allow")
+        self.wait_idle()
+        blocking = self.records(hid)[0]
+        ordinary = self.records(oid)
+        self.assertLess(ordinary[0]["start_ms"], blocking["start_ms"])
+        self.assertTrue(all(blocking["end_ms"] <= r["start_ms"] for r in ordinary[1:]),
+                        (blocking, [r["start_ms"] for r in ordinary]))
+
 
 class EmitWaitTest(BlockingCase):
     def emit(self, *args, env_endpoint=True):

@@ -842,10 +842,11 @@ static void test_extensions(void **state)
 	assert_int_equal(d->retry_on, HB_RETRY_ON_BOTH);
 	assert_int_equal(d->concurrency, -1);
 	assert_false(d->concurrency_skip);
+	assert_false(d->blocking);
 	hb_hookdef_free(d);
 
 	s = api_hook("FILTER = \"/HOOK_MESSAGE/CALL_INFO/RESULT = 1\"\nRETRIES = 3\nRETRY_DELAY = 2\n"
-		     "RETRY_ON = Timeout\nCONCURRENCY = 2\nCONCURRENCY_POLICY = SKIP\n");
+		     "RETRY_ON = Timeout\nCONCURRENCY = 2\nCONCURRENCY_POLICY = SKIP\nBLOCKING = Yes\n");
 	d = ok(s);
 	free(s);
 	assert_string_equal(d->filter, "/HOOK_MESSAGE/CALL_INFO/RESULT = 1");
@@ -855,10 +856,12 @@ static void test_extensions(void **state)
 	assert_int_equal(d->retry_on, HB_RETRY_ON_TIMEOUT);
 	assert_int_equal(d->concurrency, 2);
 	assert_true(d->concurrency_skip);
+	assert_true(d->blocking);
 	hb_hookdef_free(d);
-	s = api_hook("FILTER =\nRETRY_ON = failure\nCONCURRENCY_POLICY = delay\n");
+	s = api_hook("FILTER =\nRETRY_ON = failure\nCONCURRENCY_POLICY = delay\nBLOCKING = no\n");
 	d = ok(s);
 	free(s);
+	assert_false(d->blocking);
 	assert_null(d->filter);
 	assert_int_equal(d->retry_on, HB_RETRY_ON_FAILURE);
 	assert_false(d->concurrency_skip);

@@ -1,7 +1,7 @@
 """test_blocking.py -- proves blocking hooks end to end: hem's VERDICT request (allow, refuse with the
 failing hook's id, execution id and stderr, timeout, a VERDICT that races ahead of its event, no
 blocking hook, RETRIES, FILTER, CONCURRENCY_POLICY = skip, records pruned at once), reserved slots
-that a backlog of ordinary hooks cannot take, `hm-publisher emit --wait`, `oci-hook --wait` under a
+that a backlog of ordinary hooks cannot take, blocking records dispatched first, `hm-publisher emit --wait`, `oci-hook --wait` under a
 real runc (a hook refusing uid 0 aborts the container with its reason, a uid 1000 container runs; hem
 down with and without --fail-closed) and `install-oci-hook --bundle` (idempotent, atomic).
 

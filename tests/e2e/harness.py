@@ -28,6 +28,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def empty_config(d, name):
+    """The path of an empty config file in directory d (created once): daemons given it with -c take
+    every key from their flags and built-in defaults, never from /etc/hookbus."""
+    path = os.path.join(d, "empty-" + name)
+    if not os.path.exists(path):
+        os.makedirs(d, exist_ok=True)
+        with open(path, "w"):
+            pass
+    return path
+
+
 def wait_for(cond, timeout=20.0, what="condition"):
     """Polls cond() until it returns a true value, which is returned; fails after timeout."""
     deadline = time.monotonic() + timeout
@@ -74,7 +85,11 @@ class Publisher:
         self.proc = None
 
     def argv(self):
-        return [HM_PUBLISHER, "serve", "--publisher-endpoint", self.pub_endpoint,
+        # An explicit (empty) config file first, so that no test ever reads the machine's
+        # /etc/hookbus (a package installed meanwhile would change every test); a "-c" in extra
+        # comes later and wins.
+        return [HM_PUBLISHER, "serve", "-c", empty_config(self.dir, "hm-publisher.conf"),
+                "--publisher-endpoint", self.pub_endpoint,
                 "--command-endpoint", self.cmd_endpoint, "--command-endpoint", self.ipc_endpoint,
                 "--journal", self.journal, "--debug-level", "3", "--log", self.log] + self.extra
 
@@ -244,7 +259,7 @@ class Hem:
         os.chmod(self.hook_base_path, 0o755)
 
     def argv(self):
-        return [HEM, "--subscriber-endpoint", self.subscriber_endpoint,
+        return [HEM, "-c", empty_config(self.dir, "hem.conf"), "--subscriber-endpoint", self.subscriber_endpoint,
                 "--publisher-command-endpoint", self.publisher_command_endpoint,
                 "--control-endpoint", self.control_endpoint, "--database", self.database,
                 "--hook-base-path", self.hook_base_path, "--resources", RESOURCES,

@@ -1,7 +1,8 @@
-/* metrics_http.c -- GET /metrics over HTTP with libmicrohttpd, rendered from the metric registry. */
+/* metrics_http.c -- GET /metrics over HTTP with libmicrohttpd (loaded when first served), rendered from the metric registry. */
 #include "metrics_http.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "dynlib.h"
 #include "metrics.h"
 
 #define CONNECTIONS_MAX 16
@@ -19,6 +21,41 @@
 struct hb_metrics_server {
 	struct MHD_Daemon *mhd;
 };
+
+/* libmicrohttpd's functions, looked up by mhd_load() (see dynlib.h for why
+ * the library is not linked). */
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+/* Loads libmicrohttpd and looks up every function this file calls. */
+static int mhd_load(hb_error *err)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+		{ "MHD_start_daemon", offsetof(__typeof__(mhd), start_daemon) },
+		{ "MHD_stop_daemon", offsetof(__typeof__(mhd), stop_daemon) },
+		{ "MHD_create_response_from_buffer", offsetof(__typeof__(mhd), create_response_from_buffer) },
+		{ "MHD_add_response_header", offsetof(__typeof__(mhd), add_response_header) },
+		{ "MHD_queue_response", offsetof(__typeof__(mhd), queue_response) },
+		{ "MHD_destroy_response", offsetof(__typeof__(mhd), destroy_response) },
+	};
+
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f;
+		if (hb_dynlib_sym(HB_MHD_SONAME, syms[i].name, &f, err) < 0)
+			return hb_error_prefix(err, "metrics");
+		memcpy((char *)&mhd + syms[i].offset, &f, sizeof(f));
+	}
+	return 0;
+}
 
 /* Splits listen into host and port (both NUL-terminated copies in buf) and
  * resolves them; *out is freed with freeaddrinfo. */
@@ -80,30 +117,30 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	(void)upload;
 	(void)con_cls;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		resp = mhd.create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
 	} else if (*upload_size != 0) {
 		*upload_size = 0;
 		return MHD_YES;
 	} else if (strcmp(url, "/metrics") != 0) {
-		resp = MHD_create_response_from_buffer(sizeof(not_found) - 1, (void *)not_found, MHD_RESPMEM_PERSISTENT);
+		resp = mhd.create_response_from_buffer(sizeof(not_found) - 1, (void *)not_found, MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_NOT_FOUND;
 	} else if ((body = hb_metrics_render(&len)) == NULL) {
-		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		resp = mhd.create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	} else {
-		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		resp = mhd.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 		if (resp == NULL)
 			free(body);
 	}
 	if (resp == NULL)
 		return MHD_NO;
 	if (status == MHD_HTTP_OK)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+		mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
 	else if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
+		mhd.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = mhd.queue_response(conn, status, resp);
+	mhd.destroy_response(resp);
 	return ret;
 }
 
@@ -116,8 +153,13 @@ int hb_metrics_server_start(const char *listen, hb_metrics_server **out, hb_erro
 	int rc;
 
 	rc = listen_resolve(listen, &ai, err);
-	if (rc < 0)
+	if (rc == 0)
+		rc = mhd_load(err);
+	if (rc < 0) {
+		if (ai != NULL)
+			freeaddrinfo(ai);
 		return rc;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		freeaddrinfo(ai);
@@ -130,7 +172,7 @@ int hb_metrics_server_start(const char *listen, hb_metrics_server **out, hb_erro
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	errno = 0;
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	s->mhd = mhd.start_daemon(flags, 0, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTIONS_MAX,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	rc = errno;
@@ -149,6 +191,6 @@ void hb_metrics_server_stop(hb_metrics_server *s)
 {
 	if (s == NULL)
 		return;
-	MHD_stop_daemon(s->mhd);
+	mhd.stop_daemon(s->mhd);
 	free(s);
 }

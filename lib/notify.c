@@ -1,34 +1,54 @@
-/* notify.c -- sd_notify() readiness, reload and stop notices, compiled out without libsystemd. */
+/* notify.c -- sd_notify() readiness, reload and stop notices through libsystemd, loaded only under systemd. */
 #include "notify.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #ifdef HB_SYSTEMD
 #include <systemd/sd-daemon.h>
+
+#include "dynlib.h"
 #endif
+
+/* Sends state to systemd when the process runs under it (NOTIFY_SOCKET is
+ * set); libsystemd is loaded on the first notice (see dynlib.h). */
+static void notify(const char *state)
+{
+#ifdef HB_SYSTEMD
+	static __typeof__(sd_notify) *fn;
+	void *f;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	if (fn == NULL) {
+		if (hb_dynlib_sym(HB_SYSTEMD_SONAME, "sd_notify", &f, NULL) < 0)
+			return;
+		fn = (__typeof__(sd_notify) *)f;
+	}
+	fn(0, state);
+#else
+	(void)state;
+#endif
+}
 
 void hb_notify_ready(const char *status)
 {
-#ifdef HB_SYSTEMD
-	if (status != NULL)
-		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
-	else
-		sd_notify(0, "READY=1");
-#else
-	(void)status;
-#endif
+	char buf[512];
+
+	if (status == NULL) {
+		notify("READY=1");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "READY=1\nSTATUS=%s", status);
+	notify(buf);
 }
 
 void hb_notify_reloading(void)
 {
-#ifdef HB_SYSTEMD
-	sd_notify(0, "RELOADING=1");
-#endif
+	notify("RELOADING=1");
 }
 
 void hb_notify_stopping(void)
 {
-#ifdef HB_SYSTEMD
-	sd_notify(0, "STOPPING=1");
-#endif
+	notify("STOPPING=1");
 }

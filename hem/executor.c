@@ -756,10 +756,17 @@ size_t hem_children_items(struct hem *h, void *items)
 
 void hem_children_poll(struct hem *h, const void *items, size_t n)
 {
+	hb_error err = { 0 };
+	bool batch;
+
 	(void)items;
 	(void)n;
 	/* Every descriptor is non-blocking: service them all, then finish the
-	 * hooks that have exited. */
+	 * hooks that have exited, all their records in one transaction (each
+	 * record's own is a savepoint within it). */
+	batch = hb_store_begin(h->store, &err) == 0;
+	if (!batch)
+		hb_store_rollback(h->store);
 	for (size_t i = 0; i < h->nrun; i++) {
 		struct hem_run *r = &h->run[i];
 		if (r->hook_id < 0)
@@ -772,6 +779,10 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 		 * them SIGKILL when the grace period ends. */
 		if (hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child)))
 			finish_run(h, r, NULL);
+	}
+	if (batch && hb_store_commit(h->store, &err) < 0) {
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "recording the end of hooks: %s", err.msg);
 	}
 }
 

@@ -20,22 +20,13 @@ static hb_metrics_server *g_server;
 
 int publisher_metrics_start(const hb_config *cfg, hb_error *err)
 {
-	const char *listen = hb_config_str(cfg, "METRICS_LISTEN");
-	int rc = hb_metrics_declare(defs, err);
-
-	if (rc < 0 || listen == NULL || listen[0] == '\0')
-		return rc;
-	rc = hb_metrics_server_start(listen, &g_server, err);
-	if (rc == 0)
-		hb_log(HB_LOG_INFO, "metrics at http://%s/metrics", listen);
-	return rc;
+	return hb_metrics_open(defs, hb_config_str(cfg, "METRICS_LISTEN"), &g_server, err);
 }
 
 void publisher_metrics_stop(void)
 {
-	hb_metrics_server_stop(g_server);
+	hb_metrics_close(g_server);
 	g_server = NULL;
-	hb_metrics_reset();
 }
 
 void publisher_metrics_journal(hb_journal *j)

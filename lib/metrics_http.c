@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "dynlib.h"
+#include "log.h"
 #include "metrics.h"
 
 #define CONNECTIONS_MAX 16
@@ -193,4 +194,24 @@ void hb_metrics_server_stop(hb_metrics_server *s)
 		return;
 	mhd.stop_daemon(s->mhd);
 	free(s);
+}
+
+int hb_metrics_open(const struct hb_metric_def *defs, const char *listen, hb_metrics_server **out,
+		    hb_error *err)
+{
+	int rc = hb_metrics_declare(defs, err);
+
+	*out = NULL;
+	if (rc < 0 || listen == NULL || listen[0] == '\0')
+		return rc;
+	rc = hb_metrics_server_start(listen, out, err);
+	if (rc == 0)
+		hb_log(HB_LOG_INFO, "metrics at http://%s/metrics", listen);
+	return rc;
+}
+
+void hb_metrics_close(hb_metrics_server *s)
+{
+	hb_metrics_server_stop(s);
+	hb_metrics_reset();
 }

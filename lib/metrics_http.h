@@ -19,4 +19,16 @@ int hb_metrics_server_start(const char *listen, hb_metrics_server **out, hb_erro
 /* Stops the server and frees it; accepts NULL. */
 void hb_metrics_server_stop(hb_metrics_server *s);
 
+struct hb_metric_def;
+
+/* What each daemon does at start: declares its metrics (defs, see
+ * metrics.h) and, when listen is neither NULL nor empty, serves them there
+ * (*out, NULL otherwise), logging the address. */
+int hb_metrics_open(const struct hb_metric_def *defs, const char *listen, hb_metrics_server **out,
+		    hb_error *err);
+
+/* What each daemon does at the end: stops s (accepts NULL) and forgets the
+ * declared metrics. */
+void hb_metrics_close(hb_metrics_server *s);
+
 #endif

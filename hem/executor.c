@@ -605,6 +605,15 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	envp[6] = NULL;
 	memset(slot, 0, sizeof(*slot));
 	slot->hook_id = -1;
+	slot->start_ms = hem_now_ms();
+	/* RUNNING is durable before the hook starts: a crash can leave an
+	 * execution INTERRUPTED (it may have run), never PENDING after it ran,
+	 * so no event runs a hook twice.  Unrecorded, it does not start. */
+	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, slot->start_ms, &err) < 0) {
+		hb_log(HB_LOG_ERROR, "recording the start of hook %" PRId64 " execution %" PRId64 ": %s (not "
+		       "started; retried later)", row->hook_id, row->exec_id, err.msg);
+		return;
+	}
 	if (hb_child_spawn(path, argv, envp, row->stdin_data, row->stdin_len, (size_t)h->output_limit,
 			   &slot->child, &err) < 0) {
 		finish_refused(h, row, retention, err.msg);
@@ -612,14 +621,10 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	}
 	slot->hook_id = row->hook_id;
 	slot->exec_id = row->exec_id;
-	slot->start_ms = hem_now_ms();
 	slot->deadline_ms = timeout > 0 ? slot->start_ms + timeout * 1000 : 0;
 	slot->retention = retention;
 	slot->blocking = row->blocking;
 	slot->seq = row->seq;
-	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, slot->start_ms, &err) < 0)
-		hb_log(HB_LOG_ERROR, "recording the start of hook %" PRId64 " execution %" PRId64 ": %s",
-		       row->hook_id, row->exec_id, err.msg);
 	hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " started: pid %ld %s%s%s", row->hook_id,
 	       hook->def->name, row->exec_id, (long)slot->child.pid, path, row->remote_host ? " on " : "",
 	       row->remote_host ? row->remote_host : "");

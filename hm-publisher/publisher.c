@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 #include "base64.h"
+#include "fault.h"
 #include "journal.h"
 #include "log.h"
 #include "message.h"
@@ -247,6 +249,8 @@ static void batch_journal(struct publisher *p)
 		rc = hb_journal_commit(p->journal, &err);
 	else
 		hb_journal_rollback(p->journal);
+	if (rc == 0 && hb_fault_hit("publisher_kill_after_journal"))
+		_exit(137);   /* test seam (fault.h): a crash between journal and publish */
 	if (rc < 0) {
 		char reason[HB_ERROR_MAX + 32];
 		hb_log(HB_LOG_ERROR, "journal: %s", err.msg);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "fault.h"
 #include "fsutil.h"
 
 int hb_db_error(sqlite3 *db, hb_error *err, const char *what)
@@ -83,6 +84,21 @@ static int db_migrate(sqlite3 *db, const char *name, hb_error *err)
 	return 0;
 }
 
+/* Test seam (fault.h): HB_FAULT=<name>_db_max_pages:N caps the database at N
+ * pages, so that a test sees what a full disk does. */
+static int db_fault_limit(sqlite3 *db, const char *name, hb_error *err)
+{
+	char key[64], pragma[64];
+	int64_t pages;
+
+	snprintf(key, sizeof(key), "%s_db_max_pages", name);
+	pages = hb_fault_value(key);
+	if (pages <= 0)
+		return 0;
+	snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %lld;", (long long)pages);
+	return hb_db_exec(db, pragma, err);
+}
+
 int hb_db_open(const char *path, const char *name, sqlite3 **out, hb_error *err)
 {
 	sqlite3 *db = NULL;
@@ -103,6 +119,8 @@ int hb_db_open(const char *path, const char *name, sqlite3 **out, hb_error *err)
 			err);
 	if (rc == 0)
 		rc = db_migrate(db, name, err);
+	if (rc == 0)
+		rc = db_fault_limit(db, name, err);
 	if (rc < 0) {
 		sqlite3_close(db);
 		return hb_error_prefix(err, "%s", path);

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "cleanup.h"
+#include "ctlparse.h"
 #include "docs.h"
 #include "log.h"
 #include "xml.h"
@@ -18,59 +19,15 @@
 #define CONTROL_FRAMES_MAX 10
 #define CONTROL_BATCH 64
 
-/* One request's arguments (after the verb) and its answer. */
+/* One parsed request, where its answer goes, and its answer. */
 struct request {
-	const hb_frames *fr;
-	size_t body;        /* index of the verb */
-	size_t nargs;
+	hem_ctl_request q;
+	const hb_frames *fr;  /* frame 0 is the client's identity */
 	bool delimiter;     /* a REQ client's empty frame follows its identity */
 	bool deferred;      /* answered (or to be answered) by the verdict module */
 	char *answer;       /* OK payload, owned */
 	hb_error err;
 };
-
-static const char *arg(struct request *r, size_t i, char *buf, size_t size)
-{
-	size_t n = hb_frame_size(r->fr, r->body + 1 + i);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(buf, hb_frame_data(r->fr, r->body + 1 + i), n);
-	buf[n] = '\0';
-	return buf;
-}
-
-/* Parses argument i as a non-negative id. */
-static int arg_id(struct request *r, size_t i, const char *what, int64_t *out)
-{
-	char buf[32], *end;
-	const char *s;
-	long long v;
-
-	if (i >= r->nargs)
-		return hb_error_set(&r->err, -HB_EINVAL, "missing %s", what);
-	s = arg(r, i, buf, sizeof(buf));
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0)
-		return hb_error_set(&r->err, -HB_EINVAL, "%s must be a non-negative integer, not '%s'", what, s);
-	*out = v;
-	return 0;
-}
-
-static int arg_int(struct request *r, size_t i, int64_t *out)
-{
-	char buf[32], *end;
-	const char *s = arg(r, i, buf, sizeof(buf));
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
-		return hb_error_set(&r->err, -HB_EINVAL, "'%s' is not a number", s);
-	*out = v;
-	return 0;
-}
 
 static int answer_doc(struct request *r, xmlDocPtr doc)
 {
@@ -84,13 +41,10 @@ static int answer_id(struct request *r, int64_t id)
 	return asprintf(&r->answer, "%" PRId64, id) < 0 ? (r->answer = NULL, hb_error_set(&r->err, -HB_ENOMEM, "out of memory")) : 0;
 }
 
-/* Parses the template text of argument i. */
-static int arg_template(struct request *r, size_t i, hb_template **t)
+/* Parses the request's template text. */
+static int request_template(struct request *r, hb_template **t)
 {
-	if (i >= r->nargs)
-		return hb_error_set(&r->err, -HB_EINVAL, "missing template");
-	return hb_template_parse(hb_frame_data(r->fr, r->body + 1 + i), hb_frame_size(r->fr, r->body + 1 + i), t,
-				 &r->err);
+	return hb_template_parse(r->q.text, r->q.text_len, t, &r->err);
 }
 
 static int check_unlocked(struct hem *h, int64_t id, const char *verb, struct request *r)
@@ -112,7 +66,7 @@ static int do_allocate(struct hem *h, struct request *r)
 	int64_t id;
 	int rc;
 
-	rc = arg_template(r, 0, &t);
+	rc = request_template(r, &t);
 	if (rc == 0)
 		rc = hb_hookdef_new(t, h->res, &def, &r->err);
 	hb_template_free(t);
@@ -157,15 +111,11 @@ static int do_info(struct hem *h, struct request *r)
 	struct hem_hook *hook;
 	xmlNodePtr root, log = NULL;
 	xmlDocPtr doc;
-	int64_t id, exec_id;
+	int64_t id = r->q.id, exec_id = r->q.exec_id;
 	int rc;
 
-	if (arg_id(r, 0, "hook id", &id) < 0)
-		return r->err.code;
-	if (r->nargs > 1) {
+	if (exec_id >= 0) {
 		hb_exec_row e = { 0 };
-		if (arg_id(r, 1, "execution id", &exec_id) < 0)
-			return r->err.code;
 		rc = hb_store_exec_get(h->store, id, exec_id, &e, &r->err);
 		if (rc < 0)
 			return rc;
@@ -266,21 +216,15 @@ static int do_update(struct hem *h, struct request *r)
 	hb_template *t = NULL;
 	hb_hookdef *def = NULL;
 	struct hem_hook *hook;
-	bool append = false;
-	int64_t id;
+	bool append = r->q.append;
+	int64_t id = r->q.id;
 	int rc;
 
-	if (arg_id(r, 0, "hook id", &id) < 0)
-		return r->err.code;
-	if (r->nargs > 2) {
-		char buf[16];
-		append = strcmp(arg(r, 2, buf, sizeof(buf)), "1") == 0;
-	}
 	rc = check_unlocked(h, id, "update", r);
 	if (rc == 0 && (hook = hem_hook_find(h, id)) == NULL)
 		rc = hb_error_set(&r->err, -HB_ENOENT, "hook %" PRId64 " does not exist", id);
 	if (rc == 0)
-		rc = arg_template(r, 1, &t);
+		rc = request_template(r, &t);
 	if (rc == 0)
 		rc = hb_hookdef_update(hook->def, t, append, h->res, &def, &r->err);
 	hb_template_free(t);
@@ -294,15 +238,10 @@ static int do_rename(struct hem *h, struct request *r)
 {
 	hb_hookdef *def = NULL;
 	struct hem_hook *hook;
-	char name[512];
-	int64_t id;
+	const char *name = r->q.name;
+	int64_t id = r->q.id;
 	int rc;
 
-	if (arg_id(r, 0, "hook id", &id) < 0)
-		return r->err.code;
-	if (r->nargs < 2)
-		return hb_error_set(&r->err, -HB_EINVAL, "missing the new name");
-	arg(r, 1, name, sizeof(name));
 	rc = check_unlocked(h, id, "rename", r);
 	if (rc == 0 && (hook = hem_hook_find(h, id)) == NULL)
 		rc = hb_error_set(&r->err, -HB_ENOENT, "hook %" PRId64 " does not exist", id);
@@ -316,11 +255,9 @@ static int do_rename(struct hem *h, struct request *r)
 
 static int do_delete(struct hem *h, struct request *r)
 {
-	int64_t id;
+	int64_t id = r->q.id;
 	int rc;
 
-	if (arg_id(r, 0, "hook id", &id) < 0)
-		return r->err.code;
 	rc = check_unlocked(h, id, "delete", r);
 	if (rc == 0)
 		rc = hb_store_hook_delete(h->store, id, &r->err);
@@ -333,59 +270,32 @@ static int do_delete(struct hem *h, struct request *r)
 	return rc;
 }
 
-static int do_lock(struct hem *h, struct request *r, bool lock)
+static int do_lock(struct hem *h, struct request *r)
 {
-	int64_t id, level = 0;
-	int rc;
+	int rc = hb_store_hook_lock(h->store, r->q.id, r->q.verb == HEM_CTL_LOCK ? (int)r->q.level : 0, &r->err);
 
-	if (arg_id(r, 0, "hook id", &id) < 0)
-		return r->err.code;
-	if (lock) {
-		level = 1;
-		if (r->nargs > 1 && arg_int(r, 1, &level) < 0)
-			return r->err.code;
-		if (level < 1 || level > 4)
-			return hb_error_set(&r->err, -HB_EINVAL, "lock level must be 1 (use), 2 (manage), 3 (admin) or 4 (all)");
-	}
-	rc = hb_store_hook_lock(h->store, id, (int)level, &r->err);
-	return rc == 0 ? answer_id(r, id) : rc;
+	return rc == 0 ? answer_id(r, r->q.id) : rc;
 }
 
 static int do_retry(struct hem *h, struct request *r)
 {
-	int64_t id, exec_id, new_exec;
-	int rc;
+	int64_t new_exec;
+	int rc = hem_retry(h, r->q.id, r->q.exec_id, &new_exec, &r->err);
 
-	if (arg_id(r, 0, "hook id", &id) < 0 || arg_id(r, 1, "execution id", &exec_id) < 0)
-		return r->err.code;
-	rc = hem_retry(h, id, exec_id, &new_exec, &r->err);
 	return rc == 0 ? answer_id(r, new_exec) : rc;
 }
 
-/* LOG <since> <until> <hook-id> <all|success|error>; -1 leaves a filter out. */
+/* LOG: the records that pass the request's filter. */
 static int do_log(struct hem *h, struct request *r)
 {
-	hb_log_filter f = { .hook_id = -1, .since = -1, .until = -1, .limit = -1 };
 	xmlNodePtr root;
 	xmlDocPtr doc;
-	char buf[16];
 	int rc;
 
-	if (r->nargs != 4)
-		return hb_error_set(&r->err, -HB_EINVAL, "LOG takes since, until, hook id and all|success|error");
-	if (arg_int(r, 0, &f.since) < 0 || arg_int(r, 1, &f.until) < 0 || arg_int(r, 2, &f.hook_id) < 0)
-		return r->err.code;
-	arg(r, 3, buf, sizeof(buf));
-	if (strcmp(buf, "success") == 0)
-		f.success_only = true;
-	else if (strcmp(buf, "error") == 0)
-		f.error_only = true;
-	else if (strcmp(buf, "all") != 0)
-		return hb_error_set(&r->err, -HB_EINVAL, "LOG filter must be all, success or error");
 	doc = hb_doc_new("HOOKLOG", &root);
 	if (doc == NULL)
 		return hb_error_set(&r->err, -HB_ENOMEM, "out of memory");
-	rc = hb_store_exec_query(h->store, &f, log_append, root, &r->err);
+	rc = hb_store_exec_query(h->store, &r->q.filter, log_append, root, &r->err);
 	if (rc < 0) {
 		xmlFreeDoc(doc);
 		return rc;
@@ -397,15 +307,9 @@ static int do_log(struct hem *h, struct request *r)
  * event's blocking executions have ended (or the timeout has passed). */
 static int do_verdict(struct hem *h, struct request *r)
 {
-	int64_t seq, timeout_ms;
-	int rc;
+	int rc = hem_verdict_request(h, hb_frame_data(r->fr, 0), hb_frame_size(r->fr, 0), r->delimiter, r->q.seq,
+				     r->q.timeout_ms, &r->err);
 
-	if (arg_id(r, 0, "sequence number", &seq) < 0 || arg_id(r, 1, "timeout in milliseconds", &timeout_ms) < 0)
-		return r->err.code;
-	if (timeout_ms > 3600000)
-		return hb_error_set(&r->err, -HB_EINVAL, "VERDICT timeout must be at most 3600000 ms");
-	rc = hem_verdict_request(h, hb_frame_data(r->fr, 0), hb_frame_size(r->fr, 0), r->delimiter, seq, timeout_ms,
-				 &r->err);
 	if (rc == 0)
 		r->deferred = true;
 	return rc;
@@ -413,26 +317,18 @@ static int do_verdict(struct hem *h, struct request *r)
 
 static int dispatch_verb(struct hem *h, struct request *r)
 {
-	static const struct {
-		const char *verb;
-		int (*fn)(struct hem *, struct request *);
-		size_t min_args;
-	} verbs[] = {
-		{ "ALLOCATE", do_allocate, 1 }, { "INFO", do_info, 1 }, { "POOL", do_pool, 0 },
-		{ "UPDATE", do_update, 2 }, { "RENAME", do_rename, 2 }, { "DELETE", do_delete, 1 },
-		{ "RETRY", do_retry, 2 }, { "LOG", do_log, 4 }, { "VERDICT", do_verdict, 2 },
-	};
-
-	if (hb_frame_is(r->fr, r->body, "LOCK"))
-		return r->nargs >= 1 ? do_lock(h, r, true) : hb_error_set(&r->err, -HB_EINVAL, "LOCK takes a hook id");
-	if (hb_frame_is(r->fr, r->body, "UNLOCK"))
-		return r->nargs >= 1 ? do_lock(h, r, false) : hb_error_set(&r->err, -HB_EINVAL, "UNLOCK takes a hook id");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (!hb_frame_is(r->fr, r->body, verbs[i].verb))
-			continue;
-		if (r->nargs < verbs[i].min_args)
-			return hb_error_set(&r->err, -HB_EINVAL, "%s takes %zu argument(s)", verbs[i].verb, verbs[i].min_args);
-		return verbs[i].fn(h, r);
+	switch (r->q.verb) {
+	case HEM_CTL_ALLOCATE: return do_allocate(h, r);
+	case HEM_CTL_INFO: return do_info(h, r);
+	case HEM_CTL_POOL: return do_pool(h, r);
+	case HEM_CTL_UPDATE: return do_update(h, r);
+	case HEM_CTL_RENAME: return do_rename(h, r);
+	case HEM_CTL_DELETE: return do_delete(h, r);
+	case HEM_CTL_LOCK:
+	case HEM_CTL_UNLOCK: return do_lock(h, r);
+	case HEM_CTL_RETRY: return do_retry(h, r);
+	case HEM_CTL_LOG: return do_log(h, r);
+	case HEM_CTL_VERDICT: return do_verdict(h, r);
 	}
 	return hb_error_set(&r->err, -HB_EINVAL, "unknown request");
 }
@@ -454,6 +350,8 @@ static int control_one(struct hem *h)
 	hb_frames fr = { 0 };
 	struct request r = { 0 };
 	hb_error err = { 0 };
+	const char *data[CONTROL_FRAMES_MAX];
+	size_t lens[CONTROL_FRAMES_MAX], body;
 	bool delimiter;
 	int rc;
 
@@ -464,16 +362,16 @@ static int control_one(struct hem *h)
 	}
 	delimiter = fr.n > 1 && hb_frame_size(&fr, 1) == 0;
 	r.fr = &fr;
-	r.body = delimiter ? 2 : 1;
 	r.delimiter = delimiter;
+	body = delimiter ? 2 : 1;
+	for (size_t i = body; i < fr.n; i++) {
+		data[i - body] = hb_frame_data(&fr, i);
+		lens[i - body] = hb_frame_size(&fr, i);
+	}
 	if (rc < 0)
 		hb_error_set(&r.err, -HB_EINVAL, "%s", err.msg);
-	else if (fr.n <= r.body)
-		hb_error_set(&r.err, -HB_EINVAL, "empty request");
-	else {
-		r.nargs = fr.n - r.body - 1;
+	else if (hem_ctl_parse(data, lens, fr.n > body ? fr.n - body : 0, &r.q, &r.err) == 0)
 		dispatch_verb(h, &r);
-	}
 	if (r.answer != NULL) {
 		hem_control_reply(h, hb_frame_data(&fr, 0), hb_frame_size(&fr, 0), delimiter, true, r.answer);
 	} else if (!r.deferred) {

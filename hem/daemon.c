@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "cleanup.h"
+#include "curve.h"
 #include "hemmetrics.h"
 #include "log.h"
 #include "metrics.h"
@@ -45,6 +46,9 @@ const hb_config_key hb_hem_config_keys[] = {
 	{ "METRICS_LISTEN", "", false },
 	{ "DEBUG_LEVEL", "2", false },
 	{ "LOG", "stderr", false },
+	{ "CURVE_SERVER_PUBLIC_KEY", "", false },
+	{ "CURVE_PUBLIC_KEY", "", false },
+	{ "CURVE_SECRET_KEY", "", false },
 	{ NULL, NULL, false },
 };
 
@@ -229,8 +233,8 @@ int hem_replay(struct hem *h, hb_error *err)
 		snprintf(from, sizeof(from), "REPLAY %" PRId64, h->last_seq + 1);
 		lens[0] = strlen(from);
 		hb_metric_add(HM_REPLAYS, 1);
-		rc = hb_zmq_request(h->ctx, h->pub_command, frames, lens, 1, REPLAY_TIMEOUT_MS, 1 + 2 * 3 * 1000 + 1,
-				    &fr, err);
+		rc = hb_zmq_request_curve(h->ctx, h->pub_command, h->curve, frames, lens, 1, REPLAY_TIMEOUT_MS,
+					  1 + 2 * 3 * 1000 + 1, &fr, err);
 		if (rc < 0)
 			return hb_error_prefix(err, "REPLAY");
 		snprintf(header, sizeof(header), "%.*s", (int)hb_frame_size(&fr, 0), hb_frame_data(&fr, 0));
@@ -345,6 +349,11 @@ int hb_hem_check(const hb_config *cfg, hb_error *err)
 		hb_args_free(argv);
 	}
 	if (rc == 0) {
+		hb_curve_client *curve = NULL;
+		rc = hb_curve_client_from_config(cfg, &curve, err);
+		free(curve);
+	}
+	if (rc == 0) {
 		hb_resources *res = NULL;
 		rc = hb_resources_load(hb_config_str(cfg, "RESOURCES"), &res, err);
 		hb_resources_free(res);
@@ -354,7 +363,9 @@ int hb_hem_check(const hb_config *cfg, hb_error *err)
 	return rc;
 }
 
-/* Refuses a world-writable directory for the database or the hooks. */
+/* Refuses a world-writable database, or directory for the database or the
+ * hooks (a sticky directory is no better for a daemon's own files, but is
+ * what /tmp is: allowed). */
 static int check_dir_mode(const char *what, const char *path, hb_error *err)
 {
 	struct stat st;
@@ -399,7 +410,8 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 		if ((rc = check_dir_mode("database directory", dbdir, err)) < 0)
 			return rc;
 	}
-	if ((rc = check_dir_mode("hook directory", h->base_path, err)) < 0)
+	if ((rc = check_dir_mode("hook directory", h->base_path, err)) < 0 ||
+	    (rc = check_dir_mode("database", hb_config_str(cfg, "DATABASE"), err)) < 0)
 		return rc;
 	h->nrun = (size_t)(h->concurrency + h->blocking_concurrency);
 	h->run = calloc(h->nrun, sizeof(*h->run));
@@ -410,6 +422,8 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	rc = hb_resources_load(hb_config_str(cfg, "RESOURCES"), &h->res, err);
 	if (rc == 0)
 		rc = hb_schema_load("hook_message.xsd", &h->msg_schema, err);
+	if (rc == 0)
+		rc = hb_curve_client_from_config(cfg, &h->curve, err);
 	if (rc == 0)
 		rc = hb_store_open(hb_config_str(cfg, "DATABASE"), &h->store, err);
 	if (rc == 0)
@@ -438,6 +452,8 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	rc = hb_zmq_bind(h->ctl, hb_config_str(cfg, "CONTROL_ENDPOINT"), err);
 	if (rc < 0)
 		return hb_error_prefix(err, "CONTROL_ENDPOINT");
+	if ((rc = hb_curve_client_apply(h->curve, h->sub, hb_config_str(cfg, "SUBSCRIBER_ENDPOINT"), err)) < 0)
+		return rc;
 	if (zmq_connect(h->sub, hb_config_str(cfg, "SUBSCRIBER_ENDPOINT")) < 0)
 		return hb_error_set(err, -HB_EINVAL, "SUBSCRIBER_ENDPOINT %s: %s", hb_config_str(cfg, "SUBSCRIBER_ENDPOINT"),
 				    zmq_strerror(errno));
@@ -457,6 +473,7 @@ static void hem_close(struct hem *h)
 	free(h->base_path);
 	free(h->remote_base_path);
 	hb_args_free(h->remote_shell);
+	free(h->curve);
 	if (h->sub)
 		zmq_close(h->sub);
 	if (h->ctl)

@@ -60,6 +60,7 @@ struct hem {
 	void *sub;
 	void *ctl;
 	const char *pub_command;     /* PUBLISHER_COMMAND_ENDPOINT */
+	struct hb_curve_client *curve; /* CURVE client keys for the publisher, or NULL */
 	char *base_path;
 	char *remote_base_path;      /* REMOTE_HOOK_BASE_PATH */
 	char **remote_shell;         /* REMOTE_SHELL split into argv (hb_args_expand) */

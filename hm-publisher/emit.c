@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "curve.h"
 #include "fsutil.h"
 #include "publisher.h"
 #include "wait.h"
@@ -24,12 +25,16 @@ int hb_emit_send(const char *endpoint, const hb_message *msg, int timeout_ms, ui
 		 hb_error *err)
 {
 	hb_autofree char *content = NULL;
+	hb_autofree hb_curve_client *curve = NULL;
 	const char *frames[2];
 	size_t lens[2], len;
 	hb_frames reply = { 0 };
 	void *ctx;
 	int rc;
 
+	rc = hb_curve_client_from_env(&curve, err);
+	if (rc < 0)
+		return rc;
 	content = hb_message_to_base64(msg, &len);
 	if (content == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
@@ -40,7 +45,7 @@ int hb_emit_send(const char *endpoint, const hb_message *msg, int timeout_ms, ui
 	ctx = zmq_ctx_new();
 	if (ctx == NULL)
 		return hb_error_set(err, -HB_EIO, "cannot create a ZeroMQ context");
-	rc = hb_zmq_request(ctx, endpoint, frames, lens, 2, timeout_ms, 4, &reply, err);
+	rc = hb_zmq_request_curve(ctx, endpoint, curve, frames, lens, 2, timeout_ms, 4, &reply, err);
 	if (rc == 0) {
 		hb_autofree char *line = hb_frame_strdup(&reply, 0);
 		char *end;
@@ -84,6 +89,9 @@ static void emit_usage(FILE *out)
 	      "                  exits 5; without it the event counts as allowed (a warning\n"
 	      "                  on stderr)\n"
 	      "  -q, --quiet     do not print the sequence number\n"
+	      "CURVE (a tcp:// endpoint of a publisher with CURVE_SECRET_KEY): set\n"
+	      "HOOKBUS_CURVE_SERVER_KEY, HOOKBUS_CURVE_PUBLIC_KEY and HOOKBUS_CURVE_SECRET_KEY,\n"
+	      "each a Z85 key or the path of a file holding one (a secret's file mode 0600).\n"
 	      "Exit status: 0 acknowledged (the sequence number is printed) and, with --wait,\n"
 	      "allowed; 1 refused by the publisher, 2 bad arguments or input, 3 no answer in\n"
 	      "time, 4 refused by a blocking hook, 5 no verdict under --fail-closed.\n", out);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "confsource.h"
+#include "curve.h"
 #include "emit.h"
 #include "log.h"
 #include "metrics_http.h"
@@ -24,10 +25,12 @@ static void usage(FILE *out)
 	      "       hm-publisher oci-hook STAGE ...   (see hm-publisher oci-hook --help)\n"
 	      "       hm-publisher install-oci-hook --hooks-dir DIR | --bundle DIR ...   (see its --help)\n"
 	      "       hm-publisher --check-config [-c FILE] [--KEY VALUE]...\n"
+	      "       hm-publisher keygen\n"
 	      "       hm-publisher --version | --help\n"
 	      "serve runs the bus daemon in the foreground.  -c names the config file\n"
 	      "(default " DEFAULT_CONFIG ", used when it exists); any config key may be\n"
-	      "given as a flag, e.g. --journal /tmp/j.db --command-endpoint ipc:///tmp/c.sock.\n", out);
+	      "given as a flag, e.g. --journal /tmp/j.db --command-endpoint ipc:///tmp/c.sock.\n"
+	      "keygen prints a new CURVE key pair (Z85): the public key, then the secret key.\n", out);
 }
 
 /* Loads the config of the command line and checks its values. */
@@ -82,6 +85,20 @@ static int serve(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+/* Prints a new CURVE key pair: "public-key: <z85>" and "secret-key: <z85>". */
+static int keygen(void)
+{
+	char pub[HB_CURVE_KEY_LEN + 1], sec[HB_CURVE_KEY_LEN + 1];
+	hb_error err = { 0 };
+
+	if (hb_curve_keypair(pub, sec, &err) < 0) {
+		fprintf(stderr, "hm-publisher: %s\n", err.msg);
+		return 1;
+	}
+	printf("public-key: %s\nsecret-key: %s\n", pub, sec);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -108,6 +125,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--check-config") == 0 || strcmp(argv[1], "-c") == 0)
 		return serve(argc, argv);
+	if (strcmp(argv[1], "keygen") == 0)
+		return keygen();
 	if (strcmp(argv[1], "emit") == 0) {
 		rc = hb_emit_main(argc - 1, argv + 1);
 		xmlCleanupParser();

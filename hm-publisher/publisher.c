@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "base64.h"
+#include "curve.h"
 #include "fault.h"
 #include "journal.h"
 #include "log.h"
@@ -21,6 +22,7 @@
 #include "pubreload.h"
 #include "schema.h"
 #include "signals.h"
+#include "zap.h"
 #include "zmqutil.h"
 
 #define BATCH_MAX 256                  /* requests taken into one group commit */
@@ -38,6 +40,9 @@ const hb_config_key hb_publisher_config_keys[] = {
 	{ "METRICS_LISTEN", "", false },
 	{ "DEBUG_LEVEL", "2", false },
 	{ "LOG", "stderr", false },
+	{ "CURVE_SECRET_KEY", "", false },
+	{ "CURVE_SERVER_KEY", "", false },
+	{ "CURVE_ALLOWED_CLIENTS", "", false },
 	{ NULL, NULL, false },
 };
 
@@ -66,6 +71,7 @@ struct publisher {
 	size_t ncmd;
 	hb_journal *journal;
 	hb_schema *schema;
+	hb_zap *zap;           /* the ZAP handler when CURVE is on */
 	size_t max_message;
 	struct request batch[BATCH_MAX];
 	size_t nbatch;
@@ -415,7 +421,7 @@ int hb_publisher_check(const hb_config *cfg, hb_error *err)
 		return hb_error_set(err, -HB_EINVAL, "PUBLISHER_ENDPOINT must be set");
 	if (hb_config_count(cfg, "COMMAND_ENDPOINT") == 0)
 		return hb_error_set(err, -HB_EINVAL, "COMMAND_ENDPOINT must be set");
-	return 0;
+	return hb_curve_server_load(cfg, &(hb_curve_server){ 0 }, err);
 }
 
 static void publisher_close(struct publisher *p)
@@ -425,6 +431,7 @@ static void publisher_close(struct publisher *p)
 	for (size_t i = 0; i < p->ncmd; i++)
 		zmq_close(p->cmd[i]);
 	free(p->cmd);
+	hb_zap_close(p->zap);
 	if (p->pub != NULL) {
 		zmq_setsockopt(p->pub, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_close(p->pub);
@@ -439,6 +446,7 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 {
 	int rc = 0, hwm, zero = 0;
 	int64_t retention, max_msg, guard;
+	hb_curve_server curve;
 
 	retention = cfg_int(cfg, "JOURNAL_RETENTION", 1, INT64_MAX / 2, err, &rc);
 	hwm = (int)cfg_int(cfg, "HWM", 0, INT32_MAX, err, &rc);
@@ -451,6 +459,8 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 	guard = (max_msg + 2) / 3 * 4 * 2 + 65536;
 	rc = hb_schema_load("hook_message.xsd", &p->schema, err);
 	if (rc == 0)
+		rc = hb_curve_server_load(cfg, &curve, err);
+	if (rc == 0)
 		rc = hb_journal_open(hb_config_str(cfg, "JOURNAL"), retention, &p->journal, err);
 	if (rc < 0)
 		return rc;
@@ -458,6 +468,11 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 	p->pub = p->ctx ? zmq_socket(p->ctx, ZMQ_PUB) : NULL;
 	if (p->pub == NULL)
 		return hb_error_set(err, -HB_EIO, "cannot create sockets: %s", zmq_strerror(errno));
+	/* The ZAP handler is there before any CURVE socket binds. */
+	if (curve.on && (rc = hb_zap_open(p->ctx, hb_config_str(cfg, "CURVE_ALLOWED_CLIENTS"), &p->zap, err)) < 0)
+		return rc;
+	if ((rc = hb_curve_server_apply(&curve, p->pub, hb_config_str(cfg, "PUBLISHER_ENDPOINT"), err)) < 0)
+		return rc;
 	zmq_setsockopt(p->pub, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(p->pub, ZMQ_LINGER, &zero, sizeof(zero));
 	rc = hb_zmq_bind(p->pub, hb_config_str(cfg, "PUBLISHER_ENDPOINT"), err);
@@ -474,6 +489,8 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 			return hb_error_set(err, -HB_EIO, "cannot create sockets: %s", zmq_strerror(errno));
 		zmq_setsockopt(p->cmd[i], ZMQ_MAXMSGSIZE, &guard, sizeof(guard));
 		zmq_setsockopt(p->cmd[i], ZMQ_LINGER, &zero, sizeof(zero));
+		if ((rc = hb_curve_server_apply(&curve, p->cmd[i], ep, err)) < 0)
+			return rc;
 		rc = hb_zmq_bind(p->cmd[i], ep, err);
 		if (rc < 0)
 			return hb_error_prefix(err, "COMMAND_ENDPOINT");
@@ -485,17 +502,20 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 {
 	struct publisher *p = calloc(1, sizeof(*p));
 	zmq_pollitem_t *items = NULL;
-	int rc;
+	int rc, nitems;
 
 	if (p == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	rc = publisher_open(p, cfg, err);
-	if (rc == 0 && (items = calloc(p->ncmd, sizeof(*items))) == NULL)
+	if (rc == 0 && (items = calloc(p->ncmd + 1, sizeof(*items))) == NULL)
 		rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < p->ncmd; i++)
 		items[i] = (zmq_pollitem_t){ .socket = p->cmd[i], .events = ZMQ_POLLIN };
+	nitems = (int)p->ncmd;
+	if (p->zap != NULL)
+		items[nitems++] = (zmq_pollitem_t){ .socket = hb_zap_socket(p->zap), .events = ZMQ_POLLIN };
 	hb_log(HB_LOG_INFO, "serving: publisher %s, %zu command endpoint(s), journal %s at seq %" PRIu64,
 	       hb_config_str(cfg, "PUBLISHER_ENDPOINT"), p->ncmd, hb_config_str(cfg, "JOURNAL"),
 	       hb_journal_last_seq(p->journal));
@@ -508,13 +528,15 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 			hb_sig_hup = 0;
 			publisher_reload(cfg);
 		}
-		rc = zmq_poll(items, (int)p->ncmd, 1000);
+		rc = zmq_poll(items, nitems, 1000);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = hb_error_set(err, -HB_EIO, "poll failed: %s", zmq_strerror(errno));
 			goto out;
 		}
+		if (p->zap != NULL && (items[p->ncmd].revents & ZMQ_POLLIN))
+			hb_zap_handle(p->zap);
 		/* Take what has arrived on every endpoint (up to a batch), so one
 		 * commit covers all of it. */
 		for (bool took = true; took && p->nbatch < BATCH_MAX;) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "curve.h"
 #include "fsutil.h"
 
 void hb_frames_free(hb_frames *fr)
@@ -122,6 +123,13 @@ int hb_zmq_bind(void *sock, const char *endpoint, hb_error *err)
 int hb_zmq_request(void *ctx, const char *endpoint, const char *const *frames, const size_t *lens,
 		   size_t n, int timeout_ms, size_t max_reply_frames, hb_frames *reply, hb_error *err)
 {
+	return hb_zmq_request_curve(ctx, endpoint, NULL, frames, lens, n, timeout_ms, max_reply_frames, reply, err);
+}
+
+int hb_zmq_request_curve(void *ctx, const char *endpoint, const struct hb_curve_client *curve,
+			 const char *const *frames, const size_t *lens, size_t n, int timeout_ms,
+			 size_t max_reply_frames, hb_frames *reply, hb_error *err)
+{
 	void *sock = zmq_socket(ctx, ZMQ_REQ);
 	int zero = 0, rc = 0;
 	zmq_pollitem_t item;
@@ -129,6 +137,9 @@ int hb_zmq_request(void *ctx, const char *endpoint, const char *const *frames, c
 	if (sock == NULL)
 		return hb_error_set(err, -HB_EIO, "cannot create a socket: %s", zmq_strerror(errno));
 	zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+	rc = hb_curve_client_apply(curve, sock, endpoint, err);
+	if (rc < 0)
+		goto out;
 	if (zmq_connect(sock, endpoint) < 0) {
 		rc = hb_error_set(err, -HB_EINVAL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
 		goto out;

@@ -51,4 +51,12 @@ int hb_zmq_bind(void *sock, const char *endpoint, hb_error *err);
 int hb_zmq_request(void *ctx, const char *endpoint, const char *const *frames, const size_t *lens,
 		   size_t n, int timeout_ms, size_t max_reply_frames, hb_frames *reply, hb_error *err);
 
+/* hb_zmq_request() as a CURVE client of curve (lib/curve.h) when curve is
+ * non-NULL and endpoint is tcp://; a server that refuses the key gives no
+ * answer, hence -HB_ETIMEDOUT. */
+struct hb_curve_client;
+int hb_zmq_request_curve(void *ctx, const char *endpoint, const struct hb_curve_client *curve,
+			 const char *const *frames, const size_t *lens, size_t n, int timeout_ms,
+			 size_t max_reply_frames, hb_frames *reply, hb_error *err);
+
 #endif

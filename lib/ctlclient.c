@@ -45,6 +45,9 @@ static const hb_config_key hem_keys[] = {
 	{ "METRICS_LISTEN", NULL, false },
 	{ "DEBUG_LEVEL", NULL, false },
 	{ "LOG", NULL, false },
+	{ "CURVE_SERVER_PUBLIC_KEY", NULL, false },
+	{ "CURVE_PUBLIC_KEY", NULL, false },
+	{ "CURVE_SECRET_KEY", NULL, false },
 	{ NULL, NULL, false },
 };
 

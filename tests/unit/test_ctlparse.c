@@ -75,6 +75,10 @@ static void test_verbs(void **state)
 	assert_int_equal(q.filter.hook_id, 5);
 	assert_true(q.filter.error_only);
 	assert_false(q.filter.success_only);
+	assert_int_equal(PARSE(&q, &err, "VERDICT", "42", "5000"), 0);
+	assert_int_equal(q.verb, HEM_CTL_VERDICT);
+	assert_int_equal(q.seq, 42);
+	assert_int_equal(q.timeout_ms, 5000);
 }
 
 static void test_malformed(void **state)
@@ -106,6 +110,10 @@ static void test_malformed(void **state)
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 	REFUSED("longer than", "RENAME", "1", long_name);
+	REFUSED("VERDICT takes 2", "VERDICT", "1");
+	REFUSED("sequence number must be", "VERDICT", "x", "10");
+	REFUSED("timeout in milliseconds must be", "VERDICT", "1", "-5");
+	REFUSED("at most 3600000 ms", "VERDICT", "1", "3600001");
 	{
 		const char *frames[] = { "INFO", "1\0002" };
 		size_t lens[] = { 4, 3 };

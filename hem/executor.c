@@ -673,6 +673,11 @@ static void dispatch_rounds(struct hem *h)
 			free_slots = 16;
 		for (size_t i = 0; i < h->nrun; i++)
 			p.ordinary_free -= h->run[i].hook_id >= 0 && !h->run[i].blocking;
+		/* Blocking records come first in the queue, so asking for no more
+		 * rows than ordinary slots are free (when any are) ends the scan
+		 * there instead of walking the whole queue for the reserved slots. */
+		if (p.ordinary_free > 0 && (size_t)p.ordinary_free < free_slots)
+			free_slots = (size_t)p.ordinary_free;
 		n = hb_store_exec_next(h->store, hem_now_ms(), p.ordinary_free <= 0, rows, free_slots, take, &p, &err);
 		if (n < 0) {
 			hb_log(HB_LOG_ERROR, "reading the queue: %s", err.msg);

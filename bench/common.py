@@ -14,7 +14,7 @@ os.environ.setdefault("HB_BUILD_DIR", os.path.join(HERE, "..", "build"))
 os.environ.setdefault("HB_SOURCE_DIR", os.path.join(HERE, ".."))
 
 import harness  # noqa: E402
-from harness import BUILD, HM_PUBLISHER, Hem, Publisher, api_xml, b64, request, wait_for  # noqa: E402,F401
+from harness import BUILD, HM_PUBLISHER, Hem, Publisher, api_xml, b64, request, vm_xml, wait_for  # noqa: E402,F401
 
 STAMP = os.path.join(BUILD, "bench", "hb-bench-stamp")
 SPAWN = os.path.join(BUILD, "bench", "hb-bench-spawn")
@@ -147,6 +147,10 @@ def emit_many(endpoint, contents, clients=4):
 
 def api_content(call="one.bench.dispatch"):
     return b64(api_xml(call))
+
+
+def vm_content():
+    return b64(vm_xml())
 
 
 def run(argv, **kw):

@@ -9,13 +9,14 @@ import time
 from common import SPAWN, STAMP, Scratch, api_content, machine, percentile, run, wait_for
 
 
-def paced_acks(endpoint, rate, seconds):
-    """EMITs at `rate` events/s for `seconds` from one DEALER with a window; returns {seq: ack ns}."""
+def paced_acks(endpoint, rate, seconds, call="one.bench.latency"):
+    """EMITs API events of `call` at `rate` events/s for `seconds` from one DEALER; returns {seq: ack
+    ns}."""
     import zmq
     s = zmq.Context.instance().socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
     s.connect(endpoint)
-    content = api_content("one.bench.latency").encode()
+    content = api_content(call).encode()
     total = int(rate * seconds)
     acks, sent = {}, 0
     t0 = time.monotonic()

@@ -7,7 +7,7 @@ import argparse
 import threading
 import time
 
-from common import Scratch, api_content, machine, rss_kib
+from common import Scratch, machine, rss_kib
 from dispatch import hookbus_rate
 from latency import paced_acks
 
@@ -25,7 +25,7 @@ def main():
     with Scratch(hem_extra=["--concurrency", str(a.concurrency), "--log-retention", str(total + 10)],
                  pub_extra=["--journal-retention", str(total + 10)]) as s:
         s.hem.allocate("NAME = o\nTYPE = api\nCOMMAND = /bin/true\nCALL = one.bench.overload\n")
-        paced_acks(s.pub.cmd_endpoint, 10, 0.2)
+        paced_acks(s.pub.cmd_endpoint, 10, 0.2, "one.bench.overload")
         rss = []
         stop = threading.Event()
 
@@ -36,9 +36,7 @@ def main():
         th = threading.Thread(target=sample)
         th.start()
         t0 = time.time()
-        content = api_content("one.bench.overload")
-        assert content
-        acks = paced_acks(s.pub.cmd_endpoint, offered, a.seconds)
+        acks = paced_acks(s.pub.cmd_endpoint, offered, a.seconds, "one.bench.overload")
         offer_end = time.time()
         stop.set()
         th.join()

@@ -26,7 +26,7 @@
 #define IDLE_CHECK_MS 2000        /* ask the publisher for missed events after this much quiet */
 #define IDLE_CHECK_MAX_MS 60000   /* ... backing off to this while it does not answer */
 #define REPLAY_TIMEOUT_MS 2000
-#define BUS_BATCH 256             /* bus messages taken per loop turn */
+#define BUS_BATCH 32              /* bus messages taken per loop turn: hooks that end are seen between turns */
 
 const hb_config_key hb_hem_config_keys[] = {
 	{ "SUBSCRIBER_ENDPOINT", "tcp://127.0.0.1:2101", false },
@@ -282,6 +282,14 @@ int hem_replay(struct hem *h, hb_error *err)
 /* Takes the messages waiting on the SUB socket. */
 static void bus_read(struct hem *h)
 {
+	hb_error terr = { 0 };
+	int64_t seq;
+	bool batch = hb_store_begin(h->store, &terr) == 0;
+
+	/* The events of one turn are queued in one transaction (each event's
+	 * own is a savepoint within it): one commit, not one per event. */
+	if (!batch)
+		hb_store_rollback(h->store);
 	for (int i = 0; i < BUS_BATCH; i++) {
 		hb_frames fr = { 0 };
 		hb_message *m = NULL;
@@ -290,7 +298,7 @@ static void bus_read(struct hem *h)
 
 		if (rc == 0) {
 			hb_frames_free(&fr);
-			return;
+			break;
 		}
 		h->last_bus_ms = hem_now_ms();
 		if (rc < 0 || fr.n != 2) {
@@ -315,6 +323,14 @@ static void bus_read(struct hem *h)
 		}
 		hb_message_free(m);
 		hb_frames_free(&fr);
+	}
+	if (batch && hb_store_commit(h->store, &terr) < 0) {
+		/* Nothing of the turn is recorded: what hem believed taken is
+		 * taken again from the publisher by the next replay. */
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "recording the events of the bus: %s (they will be replayed)", terr.msg);
+		if (hb_store_last_seq(h->store, &seq, &terr) == 0)
+			h->last_seq = seq;
 	}
 }
 

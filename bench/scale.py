@@ -40,6 +40,24 @@ def seed_records(db, hook_id, count):
     con.close()
 
 
+def seed_spread(db, hooks, count):
+    """Inserts count finished records spread evenly over hooks 0..hooks-1 (fresh hooks, hem
+    stopped), one a second up to now across all of them."""
+    con = sqlite3.connect(db)
+    with con:
+        q0 = con.execute("SELECT value FROM meta WHERE key = 'next_qorder'").fetchone()[0]
+        now = int(time.time() * 1000)
+        con.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
+            "INSERT INTO hook_log (hook_id, exec_id, qorder, state, command, arguments, argv, queued_ms, "
+            "start_ms, end_ms, code, stdout, stderr) SELECT i % ?, i / ?, ? + i, 'SUCCESS', '/bin/true', '', x'', "
+            "? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' FROM n",
+            (count, hooks, hooks, q0, now, count, now, count, now, count))
+        con.execute("UPDATE hook SET next_exec = (SELECT count(*) FROM hook_log WHERE hook_id = hook.id)")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'next_qorder'", (q0 + count,))
+    con.close()
+
+
 def timed(argv, n=20):
     ts = []
     for _ in range(n):
@@ -91,20 +109,20 @@ def main():
             s.hem.allocate("NAME = h%d\nTYPE = api\nCOMMAND = /bin/true\nCALL = one.bench.h%d\n" % (i, i))
         print("registered %d hooks in %.1f s" % (a.hooks, time.monotonic() - t0))
         s.hem.stop()
-        seed_records(s.hem.database, 0, max(sizes))
+        seed_spread(s.hem.database, a.hooks, max(sizes))
         t, rss = started(s.hem)
         print("RESULT scale_startup                %d hooks + %d records: start-up %.3f s (ratio %.1f over empty), "
               "RSS %d KiB (ratio %.1f)" % (a.hooks, max(sizes), t, t / empty_t, rss, rss / empty_rss))
         env = dict(os.environ, HOOKBUS_ENDPOINT=s.hem.control_endpoint)
+        per_hook = max(sizes) // a.hooks
         show = timed([HOOKCTL, "show", "1", "--endpoint", s.hem.control_endpoint])
-        show_big = timed([HOOKCTL, "show", "0", "--endpoint", s.hem.control_endpoint], n=3)
         since = str(int(time.time()) - 60)
-        log = timed([HOOKCTL, "log", "--since", since, "--hook-id", "0", "--endpoint", s.hem.control_endpoint], n=3)
-        lst = timed([HOOKCTL, "list", "--endpoint", s.hem.control_endpoint], n=3)
+        log = timed([HOOKCTL, "log", "--since", since, "--endpoint", s.hem.control_endpoint])
+        log_hook = timed([HOOKCTL, "log", "--hook-id", "7", "--endpoint", s.hem.control_endpoint])
+        lst = timed([HOOKCTL, "list", "--endpoint", s.hem.control_endpoint], n=5)
         del env
-        print("RESULT scale_hookctl                show (small log) %.1f ms, show (%d records) %.1f ms, "
-              "log --since 1 min --hook-id %.1f ms, list of %d hooks %.1f ms"
-              % (show, max(sizes), show_big, log, a.hooks, lst))
+        print("RESULT scale_hookctl                show of a hook (%d records) %.1f ms, log --since 1 min %.1f ms, "
+              "log --hook-id %.1f ms, list of %d hooks %.1f ms" % (per_hook, show, log, log_hook, a.hooks, lst))
 
     base = per_execution_ms(0, a.executions)
     print("retention: per-execution cost with an empty log %.3f ms" % base)

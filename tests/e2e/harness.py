@@ -68,8 +68,53 @@ def vm_xml(vm_id=0, state="PENDING", lcm="LCM_INIT"):
             "</HOOK_MESSAGE>" % (state, lcm, vm_id, vm_id))
 
 
-class Publisher:
+class Daemon:
+    """What the daemons of the tests share: a process (self.proc) whose output goes to self.out and
+    whose log to self.log, named self.name in failures, given stop_timeout seconds to stop."""
+
+    name = "daemon"
+    stop_timeout = 20
+
+    def stop(self):
+        """SIGTERM, then checks that the daemon exits 0 on its own."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("%s did not stop on SIGTERM" % self.name)
+        if code != 0:
+            raise AssertionError("%s exited %d after SIGTERM; log:\n%s\n%s"
+                                 % (self.name, code, self.log_text(), self.out_text()))
+
+    def kill(self):
+        """SIGKILL (no clean-up by the daemon at all), and waits for the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_text(self):
+        return _read(self.log)
+
+    def out_text(self):
+        return _read(self.out)
+
+
+def _read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+class Publisher(Daemon):
     """A running `hm-publisher serve` with its endpoints and journal in directory d."""
+
+    name = "hm-publisher"
 
     def __init__(self, d, extra=(), journal=None):
         self.dir = d
@@ -108,33 +153,6 @@ class Publisher:
         except TimeoutError:
             return False
         return reply[0].startswith(b"BATCH ")
-
-    def stop(self):
-        """SIGTERM, then checks that the daemon exits 0 on its own."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("hm-publisher did not stop on SIGTERM")
-        if code != 0:
-            with open(self.out) as f:
-                raise AssertionError("hm-publisher exited %d after SIGTERM; log:\n%s\n%s" % (code, self.log_text(), f.read()))
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log_text(self):
-        try:
-            with open(self.log) as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
 
 _ctx = zmq.Context.instance()
@@ -236,12 +254,15 @@ class ControlError(Exception):
     """hem's control endpoint answered ERROR; the exception's text is the reason it gave."""
 
 
-class Hem:
+class Hem(Daemon):
     """A running hem with its database, hook directory, control socket and log in directory d.
 
     It follows the bus at subscriber_endpoint (default: the publisher's PUB) and asks the
     publisher's command endpoint for REPLAY. Starting it again with the same directory (after
     stop() or kill()) reopens the same database."""
+
+    name = "hem"
+    stop_timeout = 30
 
     def __init__(self, d, pub, extra=(), env=None, subscriber_endpoint=None):
         self.dir = d
@@ -284,39 +305,6 @@ class Hem:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self):
-        """SIGTERM, then checks that the daemon exits 0 on its own."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("hem did not stop on SIGTERM")
-        if code != 0:
-            raise AssertionError("hem exited %d after SIGTERM; log:\n%s\n%s" % (code, self.log_text(), self.out_text()))
-
-    def kill(self):
-        """SIGKILL (no clean-up by hem at all), and waits for the process."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log_text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def out_text(self):
-        try:
-            with open(self.out, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
     # The control API (docs/PROTOCOL.md): one request, an answer of OK + payload or ERROR + reason.
 

@@ -76,12 +76,23 @@ void hb_store_close(hb_store *s)
 	free(s);
 }
 
+/* Whether SQLite ended the transaction of an open level on its own: after
+ * some errors (SQLITE_FULL, SQLITE_IOERR, ...) it rolls the whole
+ * transaction back, savepoints and all, and later statements would run
+ * outside any transaction. */
+static bool store_lost(const hb_store *s)
+{
+	return s->depth > 0 && sqlite3_get_autocommit(s->db);
+}
+
 int hb_store_begin(hb_store *s, hb_error *err)
 {
 	int rc = 0;
 
 	if (s->depth >= 63)
 		rc = hb_error_set(err, -HB_EIO, "database: transactions nested too deep");
+	else if (store_lost(s))
+		rc = hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
 	else if (hb_db_exec(s->db, s->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested", err) < 0)
 		rc = err->code;
 	if (rc < 0 && s->depth < 63)
@@ -97,6 +108,8 @@ int hb_store_commit(hb_store *s, hb_error *err)
 		return 0;
 	if (s->failed & ((uint64_t)1 << (s->depth - 1)))
 		return hb_error_set(err, -HB_EIO, "database: commit of a transaction that did not begin");
+	if (store_lost(s))
+		return hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
 	if (hb_db_exec(s->db, s->depth == 1 ? "COMMIT" : "RELEASE nested", err) < 0)
 		return err->code;
 	s->depth--;
@@ -112,10 +125,9 @@ void hb_store_rollback(hb_store *s)
 	level = (uint64_t)1 << (s->depth - 1);
 	if (s->failed & level)
 		s->failed &= ~level;
-	else if (s->depth == 1)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	else
-		sqlite3_exec(s->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+	else if (!store_lost(s))
+		sqlite3_exec(s->db, s->depth == 1 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested", NULL, NULL,
+			     NULL);
 	s->depth--;
 }
 

@@ -332,6 +332,8 @@ static int answer_replay(struct publisher *p, struct request *r, hb_error *err)
 	}
 	snprintf(header, sizeof(header), "BATCH %" PRIu64 " %" PRIu64 " %" PRIu64, rp->n ? rp->first : next, next,
 		 hb_journal_last_seq(p->journal));
+	/* Counted before the answer leaves, so that whoever got it sees it counted. */
+	hb_metric_add(PM_REPLAYS, 1);
 	rc = reply_envelope(r, err);
 	if (rc == 0)
 		rc = hb_zmq_send(r->sock, header, strlen(header), rp->n > 0, err);
@@ -345,7 +347,6 @@ static int answer_replay(struct publisher *p, struct request *r, hb_error *err)
 		}
 	}
 	hb_log(HB_LOG_DEBUG, "replayed %zu events from %" PRIu64, rp->n, from);
-	hb_metric_add(PM_REPLAYS, 1);
 out:
 	for (size_t i = 0; i < rp->n; i++) {
 		free(rp->ev[i].keys);

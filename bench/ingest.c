@@ -1,6 +1,7 @@
 /* ingest.c -- publisher ingest benchmark: EMIT->ACK->published rate from several REQ clients,
  * and the raw libzmq PUB->SUB rate of the same two-frame messages as its baseline. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,21 @@ static int64_t sub_wait(void *sub, long count)
 	return now_ns();
 }
 
+/* Whether a probe reached sub (whose receive timeout is set): then reads
+ * everything waiting, so that measuring starts from an empty socket. */
+static bool sub_drained(void *sub)
+{
+	zmq_msg_t m;
+	bool got;
+
+	zmq_msg_init(&m);
+	got = zmq_msg_recv(&m, sub, 0) >= 0;
+	while (got && zmq_msg_recv(&m, sub, 0) >= 0)
+		;
+	zmq_msg_close(&m);
+	return got;
+}
+
 static void *sub_new(const char *endpoint)
 {
 	void *sub = zmq_socket(ctx, ZMQ_SUB);
@@ -126,16 +142,8 @@ static void bench_bus(const char *cmd, const char *pub, long clients, long count
 		zmq_send(probe, content, content_len, 0);
 		zmq_recv(probe, reply, sizeof(reply), 0);
 		zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-		zmq_msg_t m;
-		zmq_msg_init(&m);
-		int n = zmq_msg_recv(&m, sub, 0);
-		if (n >= 0) {
-			while (zmq_msg_recv(&m, sub, 0) >= 0)
-				;
-			zmq_msg_close(&m);
+		if (sub_drained(sub))
 			break;
-		}
-		zmq_msg_close(&m);
 	}
 	zmq_close(probe);
 	timeout = -1;
@@ -173,18 +181,10 @@ static void bench_raw(long count)
 	sub = sub_new(endpoint);
 	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	for (;;) {
-		zmq_msg_t m;
 		zmq_send(pub, KEY, strlen(KEY), ZMQ_SNDMORE);
 		zmq_send(pub, content, content_len, 0);
-		zmq_msg_init(&m);
-		int n = zmq_msg_recv(&m, sub, 0);
-		if (n >= 0) {
-			while (zmq_msg_recv(&m, sub, 0) >= 0)
-				;
-			zmq_msg_close(&m);
+		if (sub_drained(sub))
 			break;
-		}
-		zmq_msg_close(&m);
 	}
 	timeout = -1;
 	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));

@@ -226,6 +226,23 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 	return rc;
 }
 
+/* Fills e with what a retry of old repeats: its event, arguments, stdin,
+ * host and blocking flag (strings borrowed from old).  The caller sets what
+ * differs: RETRY_OF, the command and the attempt. */
+static void retry_from(const hb_exec_row *old, hb_exec_new *e)
+{
+	e->hook_id = old->hook_id;
+	e->seq = old->seq;
+	e->event_key = old->event_key;
+	e->arguments = old->arguments;
+	e->argv = old->argv;
+	e->argv_len = old->argv_len;
+	e->stdin_data = old->stdin_data;
+	e->stdin_len = old->stdin_len;
+	e->remote_host = old->remote_host;
+	e->blocking = old->blocking;
+}
+
 int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec, hb_error *err)
 {
 	hb_exec_row old = { 0 };
@@ -243,19 +260,10 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
 		return hb_error_set(err, -HB_EINVAL, "execution %" PRId64 " of hook %" PRId64 " has not finished",
 				    exec_id, hook_id);
 	}
-	e.hook_id = hook_id;
-	e.seq = old.seq;
-	e.event_key = old.event_key;
+	retry_from(&old, &e);
 	e.retry_of = exec_id;
 	e.command = hook->def->command;
-	e.arguments = old.arguments;
-	e.argv = old.argv;
-	e.argv_len = old.argv_len;
-	e.stdin_data = old.stdin_data;
-	e.stdin_len = old.stdin_len;
-	e.remote_host = old.remote_host;
 	e.attempt = 1;
-	e.blocking = old.blocking;
 	rc = hb_store_exec_queue(h->store, &e, new_exec, err);
 	hb_exec_row_clear(&old);
 	if (rc == 0) {
@@ -355,19 +363,10 @@ static int queue_auto_retry(struct hem *h, int64_t hook_id, int64_t exec_id, boo
 		hb_exec_row_clear(&old);
 		return 0;
 	}
-	e.hook_id = hook_id;
-	e.seq = old.seq;
-	e.event_key = old.event_key;
+	retry_from(&old, &e);
 	e.retry_of = old.attempt > 1 && old.retry_of >= 0 ? old.retry_of : exec_id;
 	e.command = old.command;
-	e.arguments = old.arguments;
-	e.argv = old.argv;
-	e.argv_len = old.argv_len;
-	e.stdin_data = old.stdin_data;
-	e.stdin_len = old.stdin_len;
-	e.remote_host = old.remote_host;
 	e.attempt = old.attempt + 1;
-	e.blocking = old.blocking;
 	e.run_after_ms = hem_now_ms() + retry_wait_ms(hook->def->retry_delay, old.attempt);
 	rc = hb_store_exec_queue(h->store, &e, &new_exec, err);
 	if (rc == 0) {

@@ -8,7 +8,7 @@ every hook, so the figure is hem's dispatch alone (replay, queue, spawn, capture
 from the first recorded start to the last recorded end."""
 import argparse
 
-from common import Scratch, api_content, emit_many, machine, ratio, spawn_rate, wait_for
+from common import Scratch, api_content, emit_many, machine, ratio, spawn_rate, wait_done
 
 
 def hookbus_rate(events, concurrency, command="/bin/true"):
@@ -18,7 +18,7 @@ def hookbus_rate(events, concurrency, command="/bin/true"):
         s.hem.stop()
         emit_many(s.pub.cmd_endpoint, [api_content()] * events)
         s.hem.start()
-        wait_for(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE state IN ('SUCCESS', 'ERROR')")[0][0]
+        wait_done(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE state IN ('SUCCESS', 'ERROR')")[0][0]
                  >= events, timeout=600, what="every hook to run")
         bad = s.hem.db("SELECT count(*) FROM hook_log WHERE state <> 'SUCCESS'")[0][0]
         t0, t1 = s.hem.db("SELECT min(start_ms), max(end_ms) FROM hook_log")[0]

@@ -39,8 +39,9 @@ def empty_config(d, name):
     return path
 
 
-def wait_for(cond, timeout=20.0, what="condition"):
-    """Polls cond() until it returns a true value, which is returned; fails after timeout."""
+def wait_for(cond, timeout=20.0, what="condition", interval=0.02):
+    """Polls cond() every interval seconds until it returns a true value, which is returned; fails
+    after timeout."""
     deadline = time.monotonic() + timeout
     while True:
         value = cond()
@@ -48,7 +49,7 @@ def wait_for(cond, timeout=20.0, what="condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
+        time.sleep(interval)
 
 
 def b64(text):

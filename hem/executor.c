@@ -551,17 +551,39 @@ static char **argv_unpack(const hb_exec_row *row, char *path)
 	return argv;
 }
 
-/* Starts one queued execution in slot. */
-static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *row)
-{
-	struct hem_hook *hook = hem_hook_find(h, row->hook_id);
-	hb_autofree char *path = NULL;
-	hb_autofree char **argv = NULL;
-	hb_autofree char *cmdline = NULL;
+/* What a claimed slot needs to start its hook: the record, the program, its
+ * arguments and environment. */
+struct hem_launch {
+	hb_exec_row row;
+	char *path;
+	char **argv;             /* its strings are path and the row's, or remote_argv()'s own */
+	char *cmdline;           /* a remote hook's command line (argv's last element) */
 	char env_id[64], env_name[HB_HOOK_NAME_MAX + 16], env_exec[64], env_key[HB_KEY_MAX + 32], env_seq[64];
 	char *envp[7];
+};
+
+static void launch_free(struct hem_launch *l)
+{
+	if (l == NULL)
+		return;
+	hb_exec_row_clear(&l->row);
+	free(l->path);
+	free(l->argv);
+	free(l->cmdline);
+	free(l);
+}
+
+/* Claims slot for the queued execution row (taking row's strings): checks
+ * the hook's file, builds its arguments and environment, and marks the
+ * record RUNNING in the open transaction.  The hook starts in launch_all()
+ * once that is committed: a crash can leave an execution INTERRUPTED (it may
+ * have run), never PENDING after it ran, so no event runs a hook twice. */
+static void claim_one(struct hem *h, struct hem_run *slot, hb_exec_row *row)
+{
+	struct hem_hook *hook = hem_hook_find(h, row->hook_id);
+	struct hem_launch *l;
 	hb_error err = { 0 };
-	int64_t retention, timeout;
+	int64_t retention, timeout, start_ms;
 
 	if (hook == NULL) {
 		finish_refused(h, row, h->retention, "the hook's template no longer validates; see hem's log");
@@ -569,64 +591,109 @@ static void start_one(struct hem *h, struct hem_run *slot, const hb_exec_row *ro
 	}
 	retention = hook->def->log_retention >= 0 ? hook->def->log_retention : h->retention;
 	timeout = hook->def->timeout >= 0 ? hook->def->timeout : h->default_timeout;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		finish_refused(h, row, retention, "out of memory");
+		return;
+	}
 	if (row->remote_host != NULL) {
 		/* The command is on the remote host: no local file to check. */
-		if (remote_argv(h, row, &path, &argv, &cmdline, &err) < 0) {
+		if (remote_argv(h, row, &l->path, &l->argv, &l->cmdline, &err) < 0) {
 			finish_refused(h, row, retention, err.msg);
+			launch_free(l);
 			return;
 		}
 	} else {
-		if (hb_hook_path_resolve(h->base_path, row->command, &path, &err) < 0 ||
-		    hb_hook_file_check(path, h->uid, h->gid, &err) < 0) {
+		if (hb_hook_path_resolve(h->base_path, row->command, &l->path, &err) < 0 ||
+		    hb_hook_file_check(l->path, h->uid, h->gid, &err) < 0) {
 			finish_refused(h, row, retention, err.msg);
+			launch_free(l);
 			return;
 		}
-		argv = argv_unpack(row, path);
-		if (argv == NULL) {
+		l->argv = argv_unpack(row, l->path);
+		if (l->argv == NULL) {
 			finish_refused(h, row, retention, "out of memory");
+			launch_free(l);
 			return;
 		}
 	}
-	snprintf(env_id, sizeof(env_id), "HOOK_ID=%" PRId64, row->hook_id);
-	snprintf(env_name, sizeof(env_name), "HOOK_NAME=%s", hook->def->name);
-	snprintf(env_exec, sizeof(env_exec), "HOOK_EXECUTION_ID=%" PRId64, row->exec_id);
-	snprintf(env_key, sizeof(env_key), "HOOK_EVENT_KEY=%s", row->event_key ? row->event_key : "");
+	snprintf(l->env_id, sizeof(l->env_id), "HOOK_ID=%" PRId64, row->hook_id);
+	snprintf(l->env_name, sizeof(l->env_name), "HOOK_NAME=%s", hook->def->name);
+	snprintf(l->env_exec, sizeof(l->env_exec), "HOOK_EXECUTION_ID=%" PRId64, row->exec_id);
+	snprintf(l->env_key, sizeof(l->env_key), "HOOK_EVENT_KEY=%s", row->event_key ? row->event_key : "");
 	if (row->seq >= 0)
-		snprintf(env_seq, sizeof(env_seq), "HOOK_SEQ=%" PRId64, row->seq);
+		snprintf(l->env_seq, sizeof(l->env_seq), "HOOK_SEQ=%" PRId64, row->seq);
 	else
-		snprintf(env_seq, sizeof(env_seq), "HOOK_SEQ=");
-	envp[0] = (char *)"PATH=" HOOK_PATH;
-	envp[1] = env_id;
-	envp[2] = env_name;
-	envp[3] = env_exec;
-	envp[4] = env_key;
-	envp[5] = env_seq;
-	envp[6] = NULL;
-	memset(slot, 0, sizeof(*slot));
-	slot->hook_id = -1;
-	slot->start_ms = hem_now_ms();
-	/* RUNNING is durable before the hook starts: a crash can leave an
-	 * execution INTERRUPTED (it may have run), never PENDING after it ran,
-	 * so no event runs a hook twice.  Unrecorded, it does not start. */
-	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, slot->start_ms, &err) < 0) {
+		snprintf(l->env_seq, sizeof(l->env_seq), "HOOK_SEQ=");
+	l->envp[0] = (char *)"PATH=" HOOK_PATH;
+	l->envp[1] = l->env_id;
+	l->envp[2] = l->env_name;
+	l->envp[3] = l->env_exec;
+	l->envp[4] = l->env_key;
+	l->envp[5] = l->env_seq;
+	l->envp[6] = NULL;
+	start_ms = hem_now_ms();
+	if (hb_store_exec_start(h->store, row->hook_id, row->exec_id, start_ms, &err) < 0) {
 		hb_log(HB_LOG_ERROR, "recording the start of hook %" PRId64 " execution %" PRId64 ": %s (not "
 		       "started; retried later)", row->hook_id, row->exec_id, err.msg);
+		launch_free(l);
 		return;
 	}
-	if (hb_child_spawn(path, argv, envp, row->stdin_data, row->stdin_len, (size_t)h->output_limit,
-			   &slot->child, &err) < 0) {
-		finish_refused(h, row, retention, err.msg);
-		return;
-	}
+	memset(slot, 0, sizeof(*slot));
 	slot->hook_id = row->hook_id;
 	slot->exec_id = row->exec_id;
-	slot->deadline_ms = timeout > 0 ? slot->start_ms + timeout * 1000 : 0;
+	slot->start_ms = start_ms;
+	slot->deadline_ms = timeout > 0 ? start_ms + timeout * 1000 : 0;
 	slot->retention = retention;
 	slot->blocking = row->blocking;
 	slot->seq = row->seq;
-	hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " started: pid %ld %s%s%s", row->hook_id,
-	       hook->def->name, row->exec_id, (long)slot->child.pid, path, row->remote_host ? " on " : "",
-	       row->remote_host ? row->remote_host : "");
+	/* The row's strings move to the launch (argv points into them). */
+	l->row = *row;
+	memset(row, 0, sizeof(*row));
+	slot->launch = l;
+}
+
+/* Starts the hooks of the claimed slots, whose RUNNING marks are committed. */
+static void launch_all(struct hem *h)
+{
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *slot = &h->run[i];
+		struct hem_launch *l = slot->launch;
+		hb_error err = { 0 };
+
+		if (l == NULL)
+			continue;
+		slot->launch = NULL;
+		if (hb_child_spawn(l->path, l->argv, l->envp, l->row.stdin_data, l->row.stdin_len,
+				   (size_t)h->output_limit, &slot->child, &err) < 0) {
+			slot->hook_id = -1;
+			finish_refused(h, &l->row, slot->retention, err.msg);
+		} else {
+			struct hem_hook *hook = hem_hook_find(h, slot->hook_id);
+			hb_log(HB_LOG_INFO, "hook %" PRId64 " (%s) execution %" PRId64 " started: pid %ld %s%s%s",
+			       slot->hook_id, hook ? hook->def->name : "?", slot->exec_id, (long)slot->child.pid, l->path,
+			       l->row.remote_host ? " on " : "", l->row.remote_host ? l->row.remote_host : "");
+		}
+		launch_free(l);
+	}
+}
+
+/* Gives back the claimed slots when their RUNNING marks were not committed:
+ * the records are still PENDING and start on a later turn. */
+static void unclaim_all(struct hem *h)
+{
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *slot = &h->run[i];
+
+		if (slot->launch == NULL)
+			continue;
+		hb_log(HB_LOG_ERROR, "hook %" PRId64 " execution %" PRId64 " not started: its start was not recorded "
+		       "(retried later)", slot->hook_id, slot->exec_id);
+		launch_free(slot->launch);
+		slot->launch = NULL;
+		slot->hook_id = -1;
+	}
+	h->dispatch_needed = true;
 }
 
 /* Notes when the next delayed retry is due, for the poll loop's timeout. */
@@ -640,10 +707,30 @@ static void note_next_due(struct hem *h)
 	}
 }
 
+/* Claims due queued executions while slots are free. */
 static void dispatch_rounds(struct hem *h);
 
-void hem_dispatch(struct hem *h)
+/* Commits the turn's open transaction (batch: whether it began) and starts
+ * the hooks it claimed; when the commit fails nothing of the turn is
+ * recorded and the claimed executions stay queued. */
+static void turn_commit(struct hem *h, bool batch, const char *what)
 {
+	hb_error err = { 0 };
+
+	if (batch && hb_store_commit(h->store, &err) < 0) {
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "%s: %s", what, err.msg);
+		unclaim_all(h);
+		return;
+	}
+	launch_all(h);
+}
+
+/* Runs what dispatch_needed asks for within the open transaction. */
+static void dispatch_claim(struct hem *h)
+{
+	if (!h->dispatch_needed)
+		return;
 	h->dispatch_needed = false;
 	if (h->stopping)
 		return;
@@ -651,7 +738,18 @@ void hem_dispatch(struct hem *h)
 	note_next_due(h);
 }
 
-/* Starts due queued executions while slots are free. */
+void hem_dispatch(struct hem *h)
+{
+	hb_error err = { 0 };
+	bool batch = hb_store_begin(h->store, &err) == 0;
+
+	/* The RUNNING marks of a turn share one commit. */
+	if (!batch)
+		hb_store_rollback(h->store);
+	dispatch_claim(h);
+	turn_commit(h, batch, "recording the start of hooks");
+}
+
 static void dispatch_rounds(struct hem *h)
 {
 	hb_error err = { 0 };
@@ -690,7 +788,7 @@ static void dispatch_rounds(struct hem *h)
 				if (h->run[s].hook_id < 0)
 					slot = &h->run[s];
 			if (slot != NULL)
-				start_one(h, slot, &rows[i]);
+				claim_one(h, slot, &rows[i]);
 			hb_exec_row_clear(&rows[i]);
 		}
 	}
@@ -771,8 +869,10 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 	(void)items;
 	(void)n;
 	/* Every descriptor is non-blocking: service them all, then finish the
-	 * hooks that have exited, all their records in one transaction (each
-	 * record's own is a savepoint within it). */
+	 * hooks that have exited and claim their slots for the next queued
+	 * executions, all the records in one transaction (each record's own is
+	 * a savepoint within it): a hook that ends and the one that takes its
+	 * slot share one commit. */
 	batch = hb_store_begin(h->store, &err) == 0;
 	if (!batch)
 		hb_store_rollback(h->store);
@@ -789,10 +889,8 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 		if (hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child)))
 			finish_run(h, r, NULL);
 	}
-	if (batch && hb_store_commit(h->store, &err) < 0) {
-		hb_store_rollback(h->store);
-		hb_log(HB_LOG_ERROR, "recording the end of hooks: %s", err.msg);
-	}
+	dispatch_claim(h);
+	turn_commit(h, batch, "recording the end of hooks");
 }
 
 int64_t hem_children_next_timer(struct hem *h)

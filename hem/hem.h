@@ -36,6 +36,8 @@ struct hem_hook {
 };
 
 /* A hook process hem is running. */
+struct hem_launch;
+
 struct hem_run {
 	int64_t hook_id;
 	int64_t exec_id;
@@ -47,6 +49,8 @@ struct hem_run {
 	int64_t retention;
 	bool blocking;         /* an execution of a BLOCKING hook (it may use a reserved slot) */
 	int64_t seq;           /* the triggering event's, -1 when none */
+	struct hem_launch *launch; /* claimed: marked RUNNING in the open transaction, to start once
+				    * it is committed (executor.c); NULL once started */
 };
 
 struct hem_verdicts;
@@ -114,10 +118,13 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err);
 /* Queues a retry of an execution record; *exec_id is the new record's id. */
 int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec, hb_error *err);
 
-/* Starts queued executions while slots are free. */
+/* Starts queued executions while slots are free: marks them RUNNING in one
+ * transaction, then starts their hooks once it is committed. */
 void hem_dispatch(struct hem *h);
 
-/* Handles the readiness of running hooks' descriptors and their timers. */
+/* Handles the readiness of running hooks' descriptors, records the ends of
+ * those that exited and, in the same commit, claims the free slots for the
+ * queue (as hem_dispatch() does) when a dispatch is needed. */
 void hem_children_poll(struct hem *h, const void *items, size_t n);
 
 /* Fills poll items for the running hooks from items[0] on; returns how many. */

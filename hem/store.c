@@ -76,61 +76,6 @@ void hb_store_close(hb_store *s)
 	free(s);
 }
 
-/* Whether SQLite ended the transaction of an open level on its own: after
- * some errors (SQLITE_FULL, SQLITE_IOERR, ...) it rolls the whole
- * transaction back, savepoints and all, and later statements would run
- * outside any transaction. */
-static bool store_lost(const hb_store *s)
-{
-	return s->depth > 0 && sqlite3_get_autocommit(s->db);
-}
-
-int hb_store_begin(hb_store *s, hb_error *err)
-{
-	int rc = 0;
-
-	if (s->depth >= 63)
-		rc = hb_error_set(err, -HB_EIO, "database: transactions nested too deep");
-	else if (store_lost(s))
-		rc = hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
-	else if (hb_db_exec(s->db, s->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested", err) < 0)
-		rc = err->code;
-	if (rc < 0 && s->depth < 63)
-		s->failed |= (uint64_t)1 << s->depth;
-	if (s->depth < 63)
-		s->depth++;
-	return rc;
-}
-
-int hb_store_commit(hb_store *s, hb_error *err)
-{
-	if (s->depth == 0)
-		return 0;
-	if (s->failed & ((uint64_t)1 << (s->depth - 1)))
-		return hb_error_set(err, -HB_EIO, "database: commit of a transaction that did not begin");
-	if (store_lost(s))
-		return hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
-	if (hb_db_exec(s->db, s->depth == 1 ? "COMMIT" : "RELEASE nested", err) < 0)
-		return err->code;
-	s->depth--;
-	return 0;
-}
-
-void hb_store_rollback(hb_store *s)
-{
-	uint64_t level;
-
-	if (s->depth == 0)
-		return;
-	level = (uint64_t)1 << (s->depth - 1);
-	if (s->failed & level)
-		s->failed &= ~level;
-	else if (!store_lost(s))
-		sqlite3_exec(s->db, s->depth == 1 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested", NULL, NULL,
-			     NULL);
-	s->depth--;
-}
-
 /* Returns in *st the statement of sql (a string literal: its address is the
  * key), prepared once and then taken from the cache; the caller declares *st
  * stmt_auto so that it is reset, never finalized, when it leaves scope.  A
@@ -164,6 +109,72 @@ static int step_done(hb_store *s, sqlite3_stmt *st, hb_error *err)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return hb_db_error(s->db, err, "database");
 	return 0;
+}
+
+/* Runs one of the transaction statements (BEGIN, SAVEPOINT, COMMIT, RELEASE),
+ * prepared once like the others rather than parsed at each use. */
+static int tx_exec(hb_store *s, const char *sql, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, sql, &st, err) < 0)
+		return err->code;
+	return step_done(s, st, err);
+}
+
+/* Whether SQLite ended the transaction of an open level on its own: after
+ * some errors (SQLITE_FULL, SQLITE_IOERR, ...) it rolls the whole
+ * transaction back, savepoints and all, and later statements would run
+ * outside any transaction. */
+static bool store_lost(const hb_store *s)
+{
+	return s->depth > 0 && sqlite3_get_autocommit(s->db);
+}
+
+int hb_store_begin(hb_store *s, hb_error *err)
+{
+	int rc = 0;
+
+	if (s->depth >= 63)
+		rc = hb_error_set(err, -HB_EIO, "database: transactions nested too deep");
+	else if (store_lost(s))
+		rc = hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
+	else if (tx_exec(s, s->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested", err) < 0)
+		rc = err->code;
+	if (rc < 0 && s->depth < 63)
+		s->failed |= (uint64_t)1 << s->depth;
+	if (s->depth < 63)
+		s->depth++;
+	return rc;
+}
+
+int hb_store_commit(hb_store *s, hb_error *err)
+{
+	if (s->depth == 0)
+		return 0;
+	if (s->failed & ((uint64_t)1 << (s->depth - 1)))
+		return hb_error_set(err, -HB_EIO, "database: commit of a transaction that did not begin");
+	if (store_lost(s))
+		return hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
+	if (tx_exec(s, s->depth == 1 ? "COMMIT" : "RELEASE nested", err) < 0)
+		return err->code;
+	s->depth--;
+	return 0;
+}
+
+void hb_store_rollback(hb_store *s)
+{
+	uint64_t level;
+
+	if (s->depth == 0)
+		return;
+	level = (uint64_t)1 << (s->depth - 1);
+	if (s->failed & level)
+		s->failed &= ~level;
+	else if (!store_lost(s))
+		sqlite3_exec(s->db, s->depth == 1 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested", NULL, NULL,
+			     NULL);
+	s->depth--;
 }
 
 static char *col_text(sqlite3_stmt *st, int i)

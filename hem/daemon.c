@@ -219,6 +219,38 @@ static int event_take(struct hem *h, const hb_message *m, hb_error *err)
 	return hem_event_queue(h, m, err);
 }
 
+/* Queues the events of one REPLAY answer in one transaction (each event's
+ * own is a savepoint within it): one commit per batch, not per event.  When
+ * it fails nothing of the batch is recorded and last_seq goes back to what
+ * is: the next replay asks for the same events again. */
+static int replay_take(struct hem *h, const hb_frames *fr, hb_error *err)
+{
+	int64_t seq;
+	int rc = hb_store_begin(h->store, err);
+
+	for (size_t i = 1; rc == 0 && i + 1 < fr->n; i += 2) {
+		hb_message *m = NULL;
+		hb_error e = { 0 };
+		if (hb_message_from_base64(hb_frame_data(fr, i + 1), hb_frame_size(fr, i + 1), h->max_message,
+					   h->msg_schema, &m, &e) < 0) {
+			hb_log(HB_LOG_ERROR, "replayed message dropped: %s", e.msg);
+			hb_metric_add(HM_EVENTS_DROPPED, 1);
+			continue;
+		}
+		rc = event_take(h, m, err);
+		hb_message_free(m);
+	}
+	if (rc == 0)
+		rc = hb_store_commit(h->store, err);
+	if (rc < 0) {
+		hb_error e = { 0 };
+		hb_store_rollback(h->store);
+		if (hb_store_last_seq(h->store, &seq, &e) == 0)
+			h->last_seq = seq;
+	}
+	return rc;
+}
+
 int hem_replay(struct hem *h, hb_error *err)
 {
 	for (;;) {
@@ -251,23 +283,10 @@ int hem_replay(struct hem *h, hb_error *err)
 			}
 			h->last_seq = (int64_t)first - 1;
 		}
-		for (size_t i = 1; i + 1 < fr.n; i += 2) {
-			hb_message *m = NULL;
-			hb_error e = { 0 };
-			if (hb_message_from_base64(hb_frame_data(&fr, i + 1), hb_frame_size(&fr, i + 1), h->max_message,
-						   h->msg_schema, &m, &e) < 0) {
-				hb_log(HB_LOG_ERROR, "replayed message dropped: %s", e.msg);
-				hb_metric_add(HM_EVENTS_DROPPED, 1);
-				continue;
-			}
-			rc = event_take(h, m, err);
-			hb_message_free(m);
-			if (rc < 0) {
-				hb_frames_free(&fr);
-				return rc;
-			}
-		}
+		rc = replay_take(h, &fr, err);
 		hb_frames_free(&fr);
+		if (rc < 0)
+			return rc;
 		/* Events pruned from the journal or dropped as malformed: move on. */
 		if ((int64_t)next - 1 > h->last_seq) {
 			if (hb_store_set_last_seq(h->store, (int64_t)next - 1, err) < 0)

@@ -864,7 +864,7 @@ size_t hem_children_items(struct hem *h, void *items)
 void hem_children_poll(struct hem *h, const void *items, size_t n)
 {
 	hb_error err = { 0 };
-	bool batch;
+	bool batch, ended = false;
 
 	(void)items;
 	(void)n;
@@ -872,10 +872,7 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 	 * hooks that have exited and claim their slots for the next queued
 	 * executions, all the records in one transaction (each record's own is
 	 * a savepoint within it): a hook that ends and the one that takes its
-	 * slot share one commit. */
-	batch = hb_store_begin(h->store, &err) == 0;
-	if (!batch)
-		hb_store_rollback(h->store);
+	 * slot share one commit.  A turn with neither opens no transaction. */
 	for (size_t i = 0; i < h->nrun; i++) {
 		struct hem_run *r = &h->run[i];
 		if (r->hook_id < 0)
@@ -886,9 +883,17 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 		/* A timed-out hook whose leader died of the SIGTERM keeps its
 		 * slot while other members of its group live: the timer sends
 		 * them SIGKILL when the grace period ends. */
-		if (hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child)))
-			finish_run(h, r, NULL);
+		r->ended = hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child));
+		ended |= r->ended;
 	}
+	if (!ended && !h->dispatch_needed)
+		return;
+	batch = hb_store_begin(h->store, &err) == 0;
+	if (!batch)
+		hb_store_rollback(h->store);
+	for (size_t i = 0; i < h->nrun; i++)
+		if (h->run[i].hook_id >= 0 && h->run[i].ended)
+			finish_run(h, &h->run[i], NULL);
 	dispatch_claim(h);
 	turn_commit(h, batch, "recording the end of hooks");
 }

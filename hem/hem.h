@@ -46,6 +46,7 @@ struct hem_run {
 	int64_t deadline_ms;   /* 0: no timeout */
 	int64_t kill_ms;       /* when SIGKILL follows the SIGTERM of a timeout */
 	bool timed_out;
+	bool ended;            /* reaped this turn: its record is completed in the turn's transaction */
 	int64_t retention;
 	bool blocking;         /* an execution of a BLOCKING hook (it may use a reserved slot) */
 	int64_t seq;           /* the triggering event's, -1 when none */

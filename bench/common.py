@@ -164,9 +164,26 @@ def run(argv, **kw):
     return subprocess.run(argv, check=True, capture_output=True, text=True, **kw).stdout
 
 
-def spawn_rate(concurrency, count, argv):
+def spawn_rate(concurrency, count, argv, cpu=None):
+    """The raw spawn-and-reap rate of argv (bench/spawn_probe); with cpu (a dict), also the CPU
+    time per run of the probe and its children together, in ms, as cpu["raw_ms"]."""
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = run([SPAWN, "rate", str(concurrency), str(count)] + list(argv))
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        used = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        cpu["raw_ms"] = used * 1000.0 / count
     return float(out.split()[1])
+
+
+def proc_cpu_s(pid):
+    """CPU seconds of process pid itself and of its reaped children: (self, children)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    ut, st, cut, cst = (int(x) for x in fields[11:15])
+    return (ut + st) / tck, (cut + cst) / tck
 
 
 def rss_kib(pid):

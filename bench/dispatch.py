@@ -8,22 +8,35 @@ every hook, so the figure is hem's dispatch alone (replay, queue, spawn, capture
 from the first recorded start to the last recorded end."""
 import argparse
 
-from common import Scratch, api_content, emit_many, machine, ratio, spawn_rate, wait_done
+from common import Scratch, api_content, emit_many, machine, proc_cpu_s, ratio, spawn_rate, wait_done, wait_for
 
 
-def hookbus_rate(events, concurrency, command="/bin/true"):
+def hookbus_rate(events, concurrency, command="/bin/true", cpu=None):
+    """hem's dispatch rate; with cpu (a dict), also hem's own CPU time per execution and that of
+    its hooks, in ms, from the first hook started to the last ended (cpu["hem_ms"],
+    cpu["hooks_ms"])."""
     with Scratch(hem_extra=["--concurrency", str(concurrency), "--log-retention", str(events + 10)],
                  pub_extra=["--journal-retention", str(events + 10)]) as s:
         s.hem.allocate("NAME = bench\nTYPE = api\nCOMMAND = %s\nCALL = one.bench.dispatch\n" % command)
         s.hem.stop()
         emit_many(s.pub.cmd_endpoint, [api_content()] * events)
         s.hem.start()
+        # The replay of the journal is done before the first hook starts: CPU counted from there
+        # is dispatch's alone.
+        wait_for(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE state <> 'PENDING'")[0][0] > 0,
+                 timeout=600, what="the first hook to start")
+        cpu0 = proc_cpu_s(s.hem.proc.pid)
         wait_done(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE state IN ('SUCCESS', 'ERROR')")[0][0]
                  >= events, timeout=600, what="every hook to run")
+        cpu1 = proc_cpu_s(s.hem.proc.pid)
         bad = s.hem.db("SELECT count(*) FROM hook_log WHERE state <> 'SUCCESS'")[0][0]
         t0, t1 = s.hem.db("SELECT min(start_ms), max(end_ms) FROM hook_log")[0]
         if bad:
             raise SystemExit("dispatch: %d executions did not succeed" % bad)
+        if cpu is not None:
+            started = s.hem.db("SELECT count(*) FROM hook_log WHERE start_ms >= ?", (t0,))[0][0]
+            cpu["hem_ms"] = (cpu1[0] - cpu0[0]) * 1000.0 / started
+            cpu["hooks_ms"] = (cpu1[1] - cpu0[1]) * 1000.0 / started
         return events / ((t1 - t0) / 1000.0)
 
 
@@ -33,11 +46,20 @@ def main():
     ap.add_argument("--concurrency", type=int, default=8)
     a = ap.parse_args()
     print("machine: " + machine())
-    base = spawn_rate(a.concurrency, a.events, ["/bin/true"])
-    rate = hookbus_rate(a.events, a.concurrency)
+    cpu = {}
+    base = spawn_rate(a.concurrency, a.events, ["/bin/true"], cpu)
+    rate = hookbus_rate(a.events, a.concurrency, cpu=cpu)
     print("raw spawn+reap of /bin/true at concurrency %d: %.0f/s" % (a.concurrency, base))
     print("hookbus dispatch of %d events at concurrency %d: %.0f hooks/s" % (a.events, a.concurrency, rate))
     ratio("dispatch_throughput", rate, base, goal=0.90)
+    # Where the throughput goes on a machine whose cores the hooks saturate: the CPU time of one
+    # execution under hem (hem's share + the hook) over one raw spawn (the probe's share + the
+    # hook). Its inverse is the throughput ratio the CPU alone allows.
+    total = cpu["hem_ms"] + cpu["hooks_ms"]
+    print("CPU per execution: hem %.3f ms + hook %.3f ms = %.3f ms; raw spawn (probe + hook) %.3f ms; "
+          "the CPU alone allows a throughput ratio of %.2f" % (cpu["hem_ms"], cpu["hooks_ms"], total, cpu["raw_ms"],
+                                                               cpu["raw_ms"] / total))
+    ratio("dispatch_cpu_per_execution", total, cpu["raw_ms"], higher_is_better=False)
 
 
 if __name__ == "__main__":

@@ -16,34 +16,40 @@
 /* What fast_emit() and fast_oci_hook() return when the core is to run. */
 #define TO_CORE (-1)
 
+/* Runs path with argv when it is an executable file; returns otherwise. */
+static void try_exec(const char *path, char **argv)
+{
+	if (access(path, X_OK) == 0)
+		execv(path, argv);
+}
+
 /*
  * Runs hm-publisher-core with this very argv (argv[0] kept), so that
  * everything but the fast path behaves, prints and exits exactly as the one
- * program did.  The core is looked for next to this program (a build tree),
- * then where it is installed.  Returns only when neither can run: status 2.
+ * program did.  The core is looked for next to this program (a build
+ * tree), then where the install puts it relative to this program (whatever
+ * the prefix), then at this build's installed path.  Returns only when none
+ * can run: status 2.
  */
 static int exec_core(char **argv)
 {
-	char self[PATH_MAX], *slash;
+	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int e;
 
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
-		if (slash != NULL && (size_t)(slash + 1 - self) + sizeof("hm-publisher-core") <= sizeof(self)) {
-			strcpy(slash + 1, "hm-publisher-core");
-			if (access(self, X_OK) == 0) {
-				execv(self, argv);
-				fprintf(stderr, "hm-publisher: cannot run %s: %s\n", self, strerror(errno));
-				return HB_EXIT_USAGE;
-			}
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/hm-publisher-core", self);
+			try_exec(path, argv);
+			snprintf(path, sizeof(path), "%s/%s", self, HB_CORE_RELPATH);
+			try_exec(path, argv);
 		}
 	}
 	execv(HB_CORE_PATH, argv);
-	e = errno;
-	fprintf(stderr, "hm-publisher: cannot run %s: %s (hm-publisher-core is the daemon and the ZeroMQ client; "
-		"is the package complete?)\n", HB_CORE_PATH, strerror(e));
+	fprintf(stderr, "hm-publisher: cannot run hm-publisher-core (%s): %s; it is the daemon and the ZeroMQ "
+		"client, is the installation complete?\n", HB_CORE_PATH, strerror(errno));
 	return HB_EXIT_USAGE;
 }
 

@@ -402,17 +402,21 @@ int hb_oci_self_path(char *exe, size_t size, hb_error *err)
 				    strerror(errno));
 	exe[n] = '\0';
 	/* The core runs in the launcher's place: hooks are to run the launcher,
-	 * next to the core in a build tree, else where it is installed. */
+	 * next to the core in a build tree, else where the install puts it
+	 * relative to the core, else at this build's installed path. */
 	base = strrchr(exe, '/');
 	if (base != NULL && strcmp(base + 1, "hm-publisher-core") == 0) {
-		if (size - (size_t)(base + 1 - exe) > strlen("hm-publisher")) {
-			strcpy(base + 1, "hm-publisher");
-			if (access(exe, X_OK) == 0)
-				return 0;
-		}
-		if (strlen(HB_LAUNCHER_PATH) >= size)
-			return hb_error_set(err, -HB_EIO, "%s is too long a path", HB_LAUNCHER_PATH);
-		strcpy(exe, HB_LAUNCHER_PATH);
+		char dir[PATH_MAX], path[PATH_MAX + 64], real[PATH_MAX];
+		*base = '\0';
+		snprintf(dir, sizeof(dir), "%s", exe);
+		snprintf(path, sizeof(path), "%s/hm-publisher", dir);
+		if (access(path, X_OK) != 0)
+			snprintf(path, sizeof(path), "%s/%s", dir, HB_LAUNCHER_RELPATH);
+		if (access(path, X_OK) != 0 || realpath(path, real) == NULL)
+			snprintf(real, sizeof(real), "%s", HB_LAUNCHER_PATH);
+		if (strlen(real) >= size)
+			return hb_error_set(err, -HB_EIO, "%s is too long a path", real);
+		strcpy(exe, real);
 	}
 	return 0;
 }

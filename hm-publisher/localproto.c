@@ -1,7 +1,6 @@
 /* localproto.c -- encodes and checks the local ingest socket's requests: length-prefixed fields after a fixed header. */
 #include "localproto.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,8 +114,11 @@ int hb_local_decode(const char *buf, size_t len, hb_local_request *r, hb_error *
 		return hb_error_set(err, -HB_EINVAL, "request announces %zu bytes but has %zu", total, len);
 	nargs = get32(buf + 8);
 	nload = get32(buf + 12);
-	if (nargs > HB_LOCAL_ARGS_MAX || nload > HB_LOCAL_PAYLOADS_MAX)
-		return hb_error_set(err, -HB_EINVAL, "request has too many fields");
+	/* Each field takes at least its 4-byte length: a count the request
+	 * cannot hold is refused before anything is allocated for it. */
+	if (nargs > HB_LOCAL_ARGS_MAX || nload > HB_LOCAL_PAYLOADS_MAX ||
+	    (nargs + 1 + 2 * nload) * 4 > len - HB_LOCAL_HEADER)
+		return hb_error_set(err, -HB_EINVAL, "request has more fields than it can hold");
 	/* Every string fits in the request's own length, plus one NUL each. */
 	r->argv = calloc(nargs + 2, sizeof(char *));
 	r->arena = a = malloc(len + nargs + nload + 2);

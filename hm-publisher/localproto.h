@@ -9,7 +9,7 @@
 
 #define HB_LOCAL_MAGIC "HBL1"     /* magic and version 1 */
 #define HB_LOCAL_HEADER 16        /* magic, total length, argument count, payload count */
-#define HB_LOCAL_ARGS_MAX 256     /* arguments after the verb */
+#define HB_LOCAL_ARGS_MAX 65536   /* arguments after the verb */
 #define HB_LOCAL_PAYLOADS_MAX 8
 #define HB_LOCAL_NAME_MAX 64      /* bytes of a verb or a payload name */
 #define HB_LOCAL_CHUNK 65536      /* bytes of one SOCK_SEQPACKET packet of a request */

@@ -13,13 +13,10 @@
 #include "cleanup.h"
 #include "config.h"
 #include "curve.h"
-#include "fsutil.h"
-#include "publisher.h"
+#include "emit_build.h"
+#include "localclient.h"
 #include "wait.h"
-#include "xml.h"
 #include "zmqutil.h"
-
-#define EMIT_OBJECT_MAX (4u << 20)
 
 int hb_emit_send(const char *endpoint, const hb_message *msg, int timeout_ms, uint64_t *seq,
 		 hb_error *err)
@@ -75,9 +72,11 @@ static void emit_usage(FILE *out)
 	      "                              [--service-id N] [--object FILE|-] [OPTIONS]\n"
 	      "Sends one event to hm-publisher and waits for its acknowledgement.\n"
 	      "Options:\n"
-	      "  --endpoint E    command endpoint (else $HOOKBUS_PUBLISHER, else the first\n"
-	      "                  COMMAND_ENDPOINT of -c FILE, else " HB_DEFAULT_COMMAND_ENDPOINT ")\n"
-	      "  -c FILE         hm-publisher.conf to take COMMAND_ENDPOINT from\n"
+	      "  --endpoint E    command endpoint, or unix://PATH for the publisher's local\n"
+	      "                  socket (else $HOOKBUS_PUBLISHER, else LOCAL_ENDPOINT or the\n"
+	      "                  first COMMAND_ENDPOINT of -c FILE, else\n"
+	      "                  " HB_DEFAULT_COMMAND_ENDPOINT ")\n"
+	      "  -c FILE         hm-publisher.conf to take the endpoint from\n"
 	      "  --timeout MS    how long to wait for the ACK, and with --wait for the verdict\n"
 	      "                  too (default 5000)\n"
 	      "  --wait          after the ACK, wait for hem's verdict on the event's BLOCKING\n"
@@ -97,88 +96,6 @@ static void emit_usage(FILE *out)
 	      "time, 4 refused by a blocking hook, 5 no verdict under --fail-closed.\n", out);
 }
 
-/* What the command line says. */
-struct emit_args {
-	const char *endpoint, *config, *result, *extra, *object_path, *remote_host, *service_id, *hem_endpoint;
-	const char *pos[5];
-	size_t npos;
-	const char **params, **outs;
-	size_t nparams, nouts;
-	int timeout_ms;
-	bool quiet, wait, fail_closed;
-};
-
-static int need_value(int argc, char **argv, int i, hb_error *err)
-{
-	if (i + 1 >= argc)
-		return hb_error_set(err, -HB_EINVAL, "%s needs a value", argv[i]);
-	return 0;
-}
-
-static int emit_parse(int argc, char **argv, struct emit_args *a, hb_error *err)
-{
-	a->timeout_ms = HB_DEFAULT_EMIT_TIMEOUT_MS;
-	a->params = calloc((size_t)argc, sizeof(char *));
-	a->outs = calloc((size_t)argc, sizeof(char *));
-	if (a->params == NULL || a->outs == NULL)
-		return hb_error_set(err, -HB_ENOMEM, "out of memory");
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		const char **slot = NULL;
-
-		if (strcmp(o, "-q") == 0 || strcmp(o, "--quiet") == 0) {
-			a->quiet = true;
-			continue;
-		}
-		if (strcmp(o, "--wait") == 0 || strcmp(o, "--fail-closed") == 0) {
-			*(o[2] == 'w' ? &a->wait : &a->fail_closed) = true;
-			continue;
-		}
-		if (o[0] != '-' || strcmp(o, "-") == 0) {
-			if (a->npos == 5)
-				return hb_error_set(err, -HB_EINVAL, "too many arguments: %s", o);
-			a->pos[a->npos++] = o;
-			continue;
-		}
-		if (need_value(argc, argv, i, err) < 0)
-			return err->code;
-		if (strcmp(o, "--endpoint") == 0)
-			slot = &a->endpoint;
-		else if (strcmp(o, "-c") == 0)
-			slot = &a->config;
-		else if (strcmp(o, "--result") == 0)
-			slot = &a->result;
-		else if (strcmp(o, "--extra") == 0)
-			slot = &a->extra;
-		else if (strcmp(o, "--object") == 0)
-			slot = &a->object_path;
-		else if (strcmp(o, "--remote-host") == 0)
-			slot = &a->remote_host;
-		else if (strcmp(o, "--service-id") == 0)
-			slot = &a->service_id;
-		else if (strcmp(o, "--hem-endpoint") == 0)
-			slot = &a->hem_endpoint;
-		else if (strcmp(o, "--param") == 0)
-			slot = &a->params[a->nparams++];
-		else if (strcmp(o, "--out") == 0)
-			slot = &a->outs[a->nouts++];
-		else if (strcmp(o, "--timeout") == 0) {
-			char *end;
-			long v = strtol(argv[i + 1], &end, 10);
-			if (*end != '\0' || end == argv[i + 1] || v <= 0 || v > 3600000)
-				return hb_error_set(err, -HB_EINVAL, "--timeout takes milliseconds (1..3600000)");
-			a->timeout_ms = (int)v;
-			i++;
-			continue;
-		} else
-			return hb_error_set(err, -HB_EINVAL, "unknown option %s", o);
-		*slot = argv[++i];
-	}
-	if ((a->fail_closed || a->hem_endpoint) && !a->wait)
-		return hb_error_set(err, -HB_EINVAL, "--fail-closed and --hem-endpoint go with --wait");
-	return 0;
-}
-
 int64_t hb_emit_clock_ms(void)
 {
 	struct timespec ts;
@@ -189,7 +106,7 @@ int64_t hb_emit_clock_ms(void)
 
 /* The --wait of emit: hem's verdict on seq within what is left of
  * timeout_ms since start_ms; returns the exit status. */
-static int emit_wait(const struct emit_args *a, uint64_t seq, int64_t start_ms)
+static int emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms)
 {
 	int64_t left = a->timeout_ms - (hb_emit_clock_ms() - start_ms);
 	hb_autofree char *why = NULL;
@@ -211,67 +128,25 @@ static int emit_wait(const struct emit_args *a, uint64_t seq, int64_t start_ms)
 	return HB_EXIT_OK;
 }
 
-int hb_emit_endpoint(const char *flag, const char *config, char **out, hb_error *err)
+/* Sends the event: over the local ingest socket (the arguments and the
+ * object's text, which the daemon builds into the same msg) when endpoint
+ * is unix://, else as EMIT of msg. */
+static int emit_send(int argc, char **argv, const char *endpoint, const hb_message *msg, const hb_emit_object *obj,
+		     int timeout_ms, uint64_t *seq, hb_error *err)
 {
-	const char *env = getenv("HOOKBUS_PUBLISHER");
-	hb_config *cfg = NULL;
-	int rc;
+	hb_local_request r = { .argc = argc, .argv = argv };
 
-	if (flag != NULL || (env != NULL && env[0] != '\0') || config == NULL) {
-		*out = strdup(flag ? flag : (env && env[0]) ? env : HB_DEFAULT_COMMAND_ENDPOINT);
-		return *out ? 0 : hb_error_set(err, -HB_ENOMEM, "out of memory");
-	}
-	rc = hb_config_load(config, hb_publisher_config_keys, &cfg, err);
-	if (rc < 0)
-		return rc;
-	*out = strdup(hb_config_nth(cfg, "COMMAND_ENDPOINT", 0));
-	hb_config_free(cfg);
-	return *out ? 0 : hb_error_set(err, -HB_ENOMEM, "out of memory");
-}
-
-static int emit_build_api(const struct emit_args *a, hb_message **msg, hb_error *err)
-{
-	if (a->npos != 2)
-		return hb_error_set(err, -HB_EINVAL, "emit api takes exactly one CALL");
-	if (a->result == NULL || (strcmp(a->result, "0") != 0 && strcmp(a->result, "1") != 0))
-		return hb_error_set(err, -HB_EINVAL, "emit api needs --result 0 or --result 1");
-	if (a->object_path || a->remote_host || a->service_id)
-		return hb_error_set(err, -HB_EINVAL, "--object, --remote-host and --service-id are for state events");
-	return hb_message_new_api(a->pos[1], a->result[0] - '0', a->params, a->nparams, a->outs, a->nouts,
-				  a->extra, msg, err);
-}
-
-static int emit_build_state(const struct emit_args *a, hb_message **msg, hb_error *err)
-{
-	hb_state_event ev = { 0 };
-	hb_autodoc xmlDocPtr objdoc = NULL;
-	hb_autofree char *text = NULL;
-	size_t len;
-	int rc;
-
-	if (a->npos < 4 || a->npos > 5)
-		return hb_error_set(err, -HB_EINVAL, "emit state takes OBJ ID STATE [LCM_STATE]");
-	if (a->result || a->extra || a->nparams || a->nouts)
-		return hb_error_set(err, -HB_EINVAL, "--result, --param, --out and --extra are for API events");
-	ev.object = a->pos[1];
-	ev.id = a->pos[2];
-	ev.state = a->pos[3];
-	ev.lcm_state = a->npos == 5 ? a->pos[4] : NULL;
-	ev.remote_host = a->remote_host;
-	ev.service_id = a->service_id;
-	if (a->object_path != NULL) {
-		rc = hb_file_read(a->object_path, EMIT_OBJECT_MAX, &text, &len, err);
-		if (rc == 0)
-			rc = hb_xml_parse(text, len, &objdoc, err);
-		if (rc < 0)
-			return hb_error_prefix(err, "--object");
-	}
-	return hb_message_new_state(&ev, objdoc ? xmlDocGetRootElement(objdoc) : NULL, msg, err);
+	if (hb_local_path(endpoint) == NULL)
+		return hb_emit_send(endpoint, msg, timeout_ms, seq, err);
+	if (obj->text != NULL)
+		r.payload[r.npayloads++] = (hb_local_payload){ .name = "object", .data = obj->text, .len = obj->len };
+	return hb_local_send(endpoint, &r, timeout_ms, seq, err);
 }
 
 int hb_emit_main(int argc, char **argv)
 {
-	struct emit_args a = { 0 };
+	hb_emit_args a = { 0 };
+	hb_emit_object obj = { 0 };
 	hb_autofree char *endpoint = NULL;
 	hb_message *msg = NULL;
 	hb_error err = { 0 };
@@ -279,20 +154,13 @@ int hb_emit_main(int argc, char **argv)
 	int64_t start_ms = hb_emit_clock_ms();
 	int rc, status;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			emit_usage(stdout);
-			return HB_EXIT_OK;
-		}
-	rc = emit_parse(argc, argv, &a, &err);
-	if (rc == 0 && a.npos == 0)
-		rc = hb_error_set(&err, -HB_EINVAL, "emit needs 'api' or 'state'");
-	if (rc == 0 && strcmp(a.pos[0], "api") == 0)
-		rc = emit_build_api(&a, &msg, &err);
-	else if (rc == 0 && strcmp(a.pos[0], "state") == 0)
-		rc = emit_build_state(&a, &msg, &err);
-	else if (rc == 0)
-		rc = hb_error_set(&err, -HB_EINVAL, "emit needs 'api' or 'state', not '%s'", a.pos[0]);
+	if (hb_emit_wants_help(argc, argv)) {
+		emit_usage(stdout);
+		return HB_EXIT_OK;
+	}
+	rc = hb_emit_parse(argc, argv, &a, &err);
+	if (rc == 0)
+		rc = hb_emit_build(&a, &obj, &msg, &err);
 	if (rc == 0)
 		rc = hb_emit_endpoint(a.endpoint, a.config, &endpoint, &err);
 	if (rc < 0) {
@@ -302,7 +170,7 @@ int hb_emit_main(int argc, char **argv)
 		status = HB_EXIT_USAGE;
 		goto out;
 	}
-	rc = hb_emit_send(endpoint, msg, a.timeout_ms, &seq, &err);
+	rc = emit_send(argc, argv, endpoint, msg, &obj, a.timeout_ms, &seq, &err);
 	if (rc == 0) {
 		if (!a.quiet) {
 			printf("%" PRIu64 "\n", seq);
@@ -311,11 +179,11 @@ int hb_emit_main(int argc, char **argv)
 		status = a.wait ? emit_wait(&a, seq, start_ms) : HB_EXIT_OK;
 	} else {
 		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
-		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : HB_EXIT_UNREACHABLE;
+		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
 	}
 out:
 	hb_message_free(msg);
-	free(a.params);
-	free(a.outs);
+	free(obj.owned);
+	hb_emit_args_clear(&a);
 	return status;
 }

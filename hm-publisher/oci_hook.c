@@ -1,25 +1,19 @@
 /* oci_hook.c -- `hm-publisher oci-hook STAGE`: the container state on stdin becomes one acknowledged CONTAINER event. */
 #include "oci_hook.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "emit.h"
-#include "fsutil.h"
+#include "localclient.h"
 #include "message.h"
-#include "oci_doc.h"
-#include "oci_stage.h"
-#include "oci_state.h"
+#include "oci_event.h"
 #include "wait.h"
-#include "xml.h"
 
 static void oci_hook_usage(FILE *out)
 {
@@ -30,9 +24,11 @@ static void oci_hook_usage(FILE *out)
 	      "STAGE: createRuntime, createContainer, startContainer, prestart, poststart,\n"
 	      "poststop, or their CONTAINER state names (CREATE_RUNTIME, ...), any case.\n"
 	      "Options:\n"
-	      "  --endpoint E    command endpoint (else $HOOKBUS_PUBLISHER, else the first\n"
-	      "                  COMMAND_ENDPOINT of -c FILE, else " HB_DEFAULT_COMMAND_ENDPOINT ")\n"
-	      "  -c FILE         hm-publisher.conf to take COMMAND_ENDPOINT from\n"
+	      "  --endpoint E    command endpoint, or unix://PATH for the publisher's local\n"
+	      "                  socket (else $HOOKBUS_PUBLISHER, else LOCAL_ENDPOINT or the\n"
+	      "                  first COMMAND_ENDPOINT of -c FILE, else\n"
+	      "                  " HB_DEFAULT_COMMAND_ENDPOINT ")\n"
+	      "  -c FILE         hm-publisher.conf to take the endpoint from\n"
 	      "  --timeout MS    how long to wait for the ACK, and with --wait for the verdict\n"
 	      "                  too (default 2000)\n"
 	      "  --wait          after the ACK, wait for hem's verdict on the event's BLOCKING\n"
@@ -50,130 +46,10 @@ static void oci_hook_usage(FILE *out)
 	      "time, 5 no verdict in time.  Bad arguments always exit 2.\n", out);
 }
 
-/* What the command line says. */
-struct oci_hook_args {
-	const hb_oci_stage *stage;
-	const char *endpoint, *config, *hem_endpoint;
-	int timeout_ms;
-	bool fail_closed, wait;
-};
-
-/* Reads the command line into a: exactly one STAGE (either spelling), the
- * options with their values checked. */
-static int oci_hook_parse(int argc, char **argv, struct oci_hook_args *a, hb_error *err)
-{
-	const char *stage = NULL;
-
-	a->timeout_ms = HB_DEFAULT_OCI_TIMEOUT_MS;
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		if (strcmp(o, "--fail-closed") == 0) {
-			a->fail_closed = true;
-			continue;
-		}
-		if (strcmp(o, "--wait") == 0) {
-			a->wait = true;
-			continue;
-		}
-		if (o[0] != '-') {
-			if (stage != NULL)
-				return hb_error_set(err, -HB_EINVAL, "oci-hook takes one STAGE, not '%s' too", o);
-			stage = o;
-			continue;
-		}
-		if (strcmp(o, "--endpoint") != 0 && strcmp(o, "-c") != 0 && strcmp(o, "--timeout") != 0 &&
-		    strcmp(o, "--hem-endpoint") != 0)
-			return hb_error_set(err, -HB_EINVAL, "unknown option %s", o);
-		if (i + 1 >= argc)
-			return hb_error_set(err, -HB_EINVAL, "%s needs a value", o);
-		if (strcmp(o, "--hem-endpoint") == 0) {
-			a->hem_endpoint = argv[++i];
-		} else if (strcmp(o, "--endpoint") == 0) {
-			a->endpoint = argv[++i];
-		} else if (strcmp(o, "-c") == 0) {
-			a->config = argv[++i];
-		} else {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || end == argv[i] || v <= 0 || v > 3600000)
-				return hb_error_set(err, -HB_EINVAL, "--timeout takes milliseconds (1..3600000)");
-			a->timeout_ms = (int)v;
-		}
-	}
-	if (stage == NULL)
-		return hb_error_set(err, -HB_EINVAL, "oci-hook needs a STAGE");
-	if (a->hem_endpoint != NULL && !a->wait)
-		return hb_error_set(err, -HB_EINVAL, "--hem-endpoint goes with --wait");
-	a->stage = hb_oci_stage_find(stage);
-	if (a->stage == NULL)
-		return hb_error_set(err, -HB_EINVAL, "'%s' is not an OCI hook stage", stage);
-	return 0;
-}
-
-/* Reads the container state from standard input and parses it.  A closed
- * descriptor, a terminal or an empty input are errors of their own, so that a
- * mistaken manual run says what is expected. */
-static int read_state(hb_oci_state **out, hb_error *err)
-{
-	hb_autofree char *text = NULL;
-	struct stat st;
-	size_t len;
-	int rc;
-
-	if (fstat(STDIN_FILENO, &st) < 0)
-		return hb_error_set(err, -HB_EINVAL, "no standard input (the runtime passes the container "
-				    "state JSON there)");
-	if (isatty(STDIN_FILENO))
-		return hb_error_set(err, -HB_EINVAL, "standard input is a terminal, not the container state JSON");
-	rc = hb_fd_read_all(STDIN_FILENO, HB_OCI_STATE_MAX, &text, &len, err);
-	if (rc < 0)
-		return hb_error_prefix(err, "standard input");
-	if (len == 0)
-		return hb_error_set(err, -HB_EINVAL, "standard input is empty: expected the container state JSON");
-	return hb_oci_state_parse(text, len, out, err);
-}
-
-/* Builds the CONTAINER event of state s at stage (config.json's fields
- * when cfg is non-NULL); REMOTE_HOST is this node's hostname. */
-static int build_message(const hb_oci_state *s, const hb_oci_config *cfg, const hb_oci_stage *stage,
-			 hb_message **msg, hb_error *err)
-{
-	hb_autodoc xmlDocPtr doc = NULL;
-	char host[HOST_NAME_MAX + 1] = "";
-	hb_state_event ev = { 0 };
-	int rc;
-
-	rc = hb_oci_doc_build(s, cfg, stage, &doc, err);
-	if (rc < 0)
-		return rc;
-	if (gethostname(host, sizeof(host)) < 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	ev.object = "CONTAINER";
-	ev.id = s->id;
-	ev.state = stage->state;
-	ev.remote_host = host;
-	return hb_message_new_state(&ev, xmlDocGetRootElement(doc), msg, err);
-}
-
-/* Reports a failure under the hook's policy and returns the exit status:
- * 0 (fail-open, a warning) or status (--fail-closed, an error). */
-static int give_up(const struct oci_hook_args *a, const char *what, const char *reason, int status)
-{
-	if (a->fail_closed) {
-		fprintf(stderr, "hm-publisher oci-hook: %s: %s (--fail-closed: the container is refused)\n",
-			what, reason);
-		return status;
-	}
-	fprintf(stderr, "hm-publisher oci-hook: warning: %s: %s (fail-open: the container goes on)\n",
-		what, reason);
-	return HB_EXIT_OK;
-}
-
 /* The --wait of oci-hook: hem's verdict on the event seq of container id
  * within what is left of the timeout since start_ms; returns the exit
  * status.  A refusal always fails the hook; no verdict follows the policy. */
-static int wait_verdict(const struct oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms)
+static int wait_verdict(const hb_oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms)
 {
 	int64_t left = a->timeout_ms - (hb_emit_clock_ms() - start_ms);
 	hb_autofree char *why = NULL;
@@ -188,59 +64,77 @@ static int wait_verdict(const struct oci_hook_args *a, const char *id, uint64_t 
 		return HB_EXIT_DENIED;
 	}
 	snprintf(what, sizeof(what), "%s event of container %s (seq %" PRIu64 ")", a->stage->state, id, seq);
-	return give_up(a, what, why ? why : "no verdict", HB_EXIT_NO_VERDICT);
+	return hb_oci_hook_give_up(a, what, why ? why : "no verdict", HB_EXIT_NO_VERDICT);
+}
+
+/* Sends the event: over the local ingest socket (the arguments, the state
+ * and config.json's text, which the daemon builds into the same msg) when
+ * endpoint is unix://, else as EMIT of msg. */
+static int oci_send(int argc, char **argv, const char *endpoint, const hb_message *msg, const char *state,
+		    size_t state_len, const char *config, size_t config_len, int timeout_ms, uint64_t *seq,
+		    hb_error *err)
+{
+	hb_local_request r;
+	char host[HOST_NAME_MAX + 1];
+
+	if (hb_local_path(endpoint) == NULL)
+		return hb_emit_send(endpoint, msg, timeout_ms, seq, err);
+	hb_oci_hook_local_request(argc, argv, state, state_len, config, config_len, host, sizeof(host), &r);
+	return hb_local_send(endpoint, &r, timeout_ms, seq, err);
 }
 
 int hb_oci_hook_main(int argc, char **argv)
 {
-	struct oci_hook_args a = { 0 };
+	hb_oci_hook_args a = { 0 };
 	hb_oci_state *s = NULL;
 	hb_oci_config *cfg = NULL;
 	hb_message *msg = NULL;
 	hb_autofree char *endpoint = NULL;
 	hb_autofree char *what = NULL;
+	hb_autofree char *state = NULL;
+	hb_autofree char *config = NULL;
 	hb_error err = { 0 };
 	char unread[64];
+	size_t state_len = 0, config_len = 0;
 	uint64_t seq;
 	int64_t start_ms = hb_emit_clock_ms();
 	int rc, status;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			oci_hook_usage(stdout);
-			return HB_EXIT_OK;
-		}
-	if (oci_hook_parse(argc, argv, &a, &err) < 0) {
+	if (hb_emit_wants_help(argc, argv)) {
+		oci_hook_usage(stdout);
+		return HB_EXIT_OK;
+	}
+	if (hb_oci_hook_parse(argc, argv, &a, &err) < 0) {
 		fprintf(stderr, "hm-publisher oci-hook: %s\nTry 'hm-publisher oci-hook --help'.\n", err.msg);
 		return HB_EXIT_USAGE;
 	}
-	rc = read_state(&s, &err);
+	rc = hb_oci_hook_read_state(&s, &state, &state_len, &err);
 	if (rc < 0) {
 		snprintf(unread, sizeof(unread), "%s event not published", a.stage->state);
-		status = give_up(&a, unread, err.msg, HB_EXIT_USAGE);
+		status = hb_oci_hook_give_up(&a, unread, err.msg, HB_EXIT_USAGE);
 		goto out;
 	}
-	if (s->bundle != NULL && hb_oci_config_load(s->bundle, &cfg, &err) < 0)
+	if (s->bundle != NULL && hb_oci_config_load(s->bundle, &cfg, &config, &config_len, &err) < 0)
 		fprintf(stderr, "hm-publisher oci-hook: warning: container %s: %s; the event lacks what "
 			"config.json says\n", s->id, err.msg);
 	if (asprintf(&what, "%s event of container %s not published", a.stage->state, s->id) < 0) {
 		what = NULL;
-		status = give_up(&a, "event not published", "out of memory", HB_EXIT_UNREACHABLE);
+		status = hb_oci_hook_give_up(&a, "event not published", "out of memory", HB_EXIT_UNREACHABLE);
 		goto out;
 	}
-	rc = build_message(s, cfg, a.stage, &msg, &err);
+	rc = hb_oci_event_build(s, cfg, a.stage, NULL, &msg, &err);
 	if (rc < 0) {
-		status = give_up(&a, what, err.msg, rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE);
+		status = hb_oci_hook_give_up(&a, what, err.msg, rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE);
 		goto out;
 	}
 	rc = hb_emit_endpoint(a.endpoint, a.config, &endpoint, &err);
 	if (rc < 0) {
-		status = give_up(&a, what, err.msg, HB_EXIT_USAGE);
+		status = hb_oci_hook_give_up(&a, what, err.msg, HB_EXIT_USAGE);
 		goto out;
 	}
-	rc = hb_emit_send(endpoint, msg, a.timeout_ms, &seq, &err);
+	rc = oci_send(argc, argv, endpoint, msg, state, state_len, config, config_len, a.timeout_ms, &seq, &err);
 	if (rc < 0)
-		status = give_up(&a, what, err.msg, rc == -HB_EPERM ? HB_EXIT_REFUSED : HB_EXIT_UNREACHABLE);
+		status = hb_oci_hook_give_up(&a, what, err.msg, hb_oci_hook_status(rc));
 	else
 		status = a.wait ? wait_verdict(&a, s->id, seq, start_ms) : HB_EXIT_OK;
 out:

@@ -2,7 +2,7 @@
 #ifndef HB_OCI_HOOK_H
 #define HB_OCI_HOOK_H
 
-#define HB_DEFAULT_OCI_TIMEOUT_MS 2000
+#include "oci_input.h"
 
 /* `hm-publisher oci-hook ...` (argv[0] is "oci-hook"); returns the exit status. */
 int hb_oci_hook_main(int argc, char **argv);

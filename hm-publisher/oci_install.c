@@ -395,11 +395,29 @@ static int remove_descriptors(const struct hb_install_args *a, const hb_oci_stag
 int hb_oci_self_path(char *exe, size_t size, hb_error *err)
 {
 	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
+	char *base;
 
 	if (n < 0)
 		return hb_error_set(err, -HB_EIO, "cannot find this program's path (/proc/self/exe): %s",
 				    strerror(errno));
 	exe[n] = '\0';
+	/* The core runs in the launcher's place: hooks are to run the launcher,
+	 * next to the core in a build tree, else where the install puts it
+	 * relative to the core, else at this build's installed path. */
+	base = strrchr(exe, '/');
+	if (base != NULL && strcmp(base + 1, "hm-publisher-core") == 0) {
+		char dir[PATH_MAX], path[PATH_MAX + 64], real[PATH_MAX];
+		*base = '\0';
+		snprintf(dir, sizeof(dir), "%s", exe);
+		snprintf(path, sizeof(path), "%s/hm-publisher", dir);
+		if (access(path, X_OK) != 0)
+			snprintf(path, sizeof(path), "%s/%s", dir, HB_LAUNCHER_RELPATH);
+		if (access(path, X_OK) != 0 || realpath(path, real) == NULL)
+			snprintf(real, sizeof(real), "%s", HB_LAUNCHER_PATH);
+		if (strlen(real) >= size)
+			return hb_error_set(err, -HB_EIO, "%s is too long a path", real);
+		strcpy(exe, real);
+	}
 	return 0;
 }
 

@@ -28,7 +28,8 @@ struct hb_install_args {
  * container's process starts).  A new reference, NULL when out of memory. */
 json_t *hb_oci_hook_entry(const struct hb_install_args *a, const char *exe, const hb_oci_stage *st);
 
-/* This program's absolute path (/proc/self/exe) into exe (size bytes). */
+/* This program's absolute path (/proc/self/exe) into exe (size bytes);
+ * hm-publisher-core gives the launcher's, which hooks are to run. */
 int hb_oci_self_path(char *exe, size_t size, hb_error *err);
 
 /* Writes text and a newline into a new temporary file of dir with mode,

@@ -396,7 +396,7 @@ int hb_oci_config_parse(const char *json, size_t len, hb_oci_config **out, hb_er
 	return 0;
 }
 
-int hb_oci_config_load(const char *bundle, hb_oci_config **out, hb_error *err)
+int hb_oci_config_load(const char *bundle, hb_oci_config **out, char **text_out, size_t *len_out, hb_error *err)
 {
 	hb_autofree char *path = NULL;
 	hb_autofree char *text = NULL;
@@ -411,5 +411,11 @@ int hb_oci_config_load(const char *bundle, hb_oci_config **out, hb_error *err)
 	if (rc < 0)
 		return rc;
 	rc = hb_oci_config_parse(text, len, out, err);
-	return rc < 0 ? hb_error_prefix(err, "%s", bundle) : 0;
+	if (rc < 0)
+		return hb_error_prefix(err, "%s", bundle);
+	if (text_out != NULL) {
+		*text_out = hb_steal(&text);
+		*len_out = len;
+	}
+	return 0;
 }

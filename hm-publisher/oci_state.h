@@ -92,8 +92,10 @@ void hb_oci_state_free(hb_oci_state *s);
 int hb_oci_config_parse(const char *json, size_t len, hb_oci_config **out, hb_error *err);
 
 /* Reads bundle/config.json (at most HB_OCI_CONFIG_MAX bytes) and parses it;
- * errors name the file. */
-int hb_oci_config_load(const char *bundle, hb_oci_config **out, hb_error *err);
+ * errors name the file.  When text is non-NULL, the file's text (a new
+ * NUL-terminated string the caller frees) and its length are handed over in
+ * *text and *len too. */
+int hb_oci_config_load(const char *bundle, hb_oci_config **out, char **text, size_t *len, hb_error *err);
 
 /* Frees c; accepts NULL. */
 void hb_oci_config_free(hb_oci_config *c);

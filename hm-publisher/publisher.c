@@ -6,18 +6,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
 #include "base64.h"
+#include "cleanup.h"
 #include "curve.h"
 #include "fault.h"
 #include "journal.h"
+#include "local.h"
+#include "localproto.h"
+#include "localreq.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
 #include "notify.h"
+#include "oci_state.h"
 #include "pubmetrics.h"
 #include "pubreload.h"
 #include "schema.h"
@@ -29,29 +35,18 @@
 #define REQUEST_FRAMES_MAX 8           /* identity, delimiter, verb and its arguments */
 #define REPLAY_EVENTS_MAX 1000         /* events in one REPLAY answer */
 #define REPLAY_BYTES_MAX (16u << 20)   /* content bytes in one REPLAY answer */
-
-const hb_config_key hb_publisher_config_keys[] = {
-	{ "PUBLISHER_ENDPOINT", "tcp://127.0.0.1:2101", false },
-	{ "COMMAND_ENDPOINT", "tcp://127.0.0.1:2102", true },
-	{ "JOURNAL", "/var/lib/hookbus/journal.db", false },
-	{ "JOURNAL_RETENTION", "100000", false },
-	{ "HWM", "100000", false },
-	{ "MAX_MESSAGE_SIZE", "4194304", false },
-	{ "METRICS_LISTEN", "", false },
-	{ "DEBUG_LEVEL", "2", false },
-	{ "LOG", "stderr", false },
-	{ "CURVE_SECRET_KEY", "", false },
-	{ "CURVE_SERVER_KEY", "", false },
-	{ "CURVE_ALLOWED_CLIENTS", "", false },
-	{ NULL, NULL, false },
-};
+/* A local request carries at most the message's own size of arguments and
+ * object, or a container state and its config.json, plus room. */
+#define LOCAL_ROOM (HB_OCI_STATE_MAX + HB_OCI_CONFIG_MAX + (1u << 20))
 
 enum request_kind { REQ_EMIT, REQ_REPLAY, REQ_ERROR };
 
 /* One request of the current group, with what its answer needs. */
 struct request {
 	enum request_kind kind;
-	void *sock;
+	void *sock;            /* NULL for a local request */
+	int fd;                /* a local request: its connection, -1 once answered */
+	bool invalid;          /* REQ_ERROR of a local request: bad arguments or input */
 	zmq_msg_t identity;
 	bool delimiter;        /* a REQ client: the reply starts with an empty frame */
 	char *error;           /* REQ_ERROR: the reason */
@@ -72,6 +67,7 @@ struct publisher {
 	hb_journal *journal;
 	hb_schema *schema;
 	hb_zap *zap;           /* the ZAP handler when CURVE is on */
+	hb_local *local;       /* the local ingest socket, NULL when LOCAL_ENDPOINT is empty */
 	size_t max_message;
 	struct request batch[BATCH_MAX];
 	size_t nbatch;
@@ -80,6 +76,8 @@ struct publisher {
 
 static void request_clear(struct request *r)
 {
+	if (r->sock == NULL && r->fd >= 0)
+		close(r->fd);
 	zmq_msg_close(&r->identity);
 	free(r->error);
 	hb_message_free(r->msg);
@@ -109,7 +107,14 @@ static int reply_envelope(struct request *r, hb_error *err)
 
 static int reply_line(struct request *r, const char *line, hb_error *err)
 {
-	int rc = reply_envelope(r, err);
+	int rc;
+
+	if (r->sock == NULL) {
+		rc = hb_local_answer(r->fd, line, err);
+		r->fd = -1;
+		return rc;
+	}
+	rc = reply_envelope(r, err);
 
 	return rc < 0 ? rc : hb_zmq_send(r->sock, line, strlen(line), false, err);
 }
@@ -133,18 +138,13 @@ static char *keys_join(const hb_keys *keys)
 
 /* Decodes and checks an EMIT's message and derives what publishing needs;
  * the sequence number is assigned later, in the group. */
-static void request_emit(struct publisher *p, struct request *r, const hb_frames *fr, size_t body)
+static void request_check(struct publisher *p, struct request *r, const char *b64, size_t len)
 {
 	hb_error err = { 0 };
 	char reason[HB_ERROR_MAX + 8];
 
 	r->kind = REQ_EMIT;
-	if (fr->n != body + 2) {
-		request_refuse(r, "EMIT takes exactly one frame: the base64 HOOK_MESSAGE");
-		return;
-	}
-	if (hb_message_from_base64(hb_frame_data(fr, body + 1), hb_frame_size(fr, body + 1), p->max_message,
-				   p->schema, &r->msg, &err) < 0 ||
+	if (hb_message_from_base64(b64, len, p->max_message, p->schema, &r->msg, &err) < 0 ||
 	    hb_message_keys(r->msg, &r->keys, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", err.msg);
 		request_refuse(r, reason);
@@ -152,6 +152,52 @@ static void request_emit(struct publisher *p, struct request *r, const hb_frames
 		return;
 	}
 	hb_metric_addl(PM_RECEIVED, 1, "type=\"%s\"", r->msg->type == HB_MSG_API ? "api" : "state");
+}
+
+static void request_emit(struct publisher *p, struct request *r, const hb_frames *fr, size_t body)
+{
+	if (fr->n != body + 2) {
+		r->kind = REQ_EMIT;
+		request_refuse(r, "EMIT takes exactly one frame: the base64 HOOK_MESSAGE");
+		return;
+	}
+	request_check(p, r, hb_frame_data(fr, body + 1), hb_frame_size(fr, body + 1));
+}
+
+/* Takes the next complete request of the local socket into the next batch
+ * slot: its event is built as emit or oci-hook would build it, then goes
+ * through exactly what an EMIT goes through.  Returns 1 when one was
+ * taken. */
+static int request_take_local(struct publisher *p)
+{
+	struct request *r = &p->batch[p->nbatch];
+	hb_autofree char *buf = NULL;
+	hb_autofree char *b64 = NULL;
+	hb_message *msg = NULL;
+	hb_error err = { 0 };
+	size_t len, b64len;
+	bool usage;
+	int fd;
+
+	if (p->local == NULL || hb_local_take(p->local, &fd, &buf, &len) == 0)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	zmq_msg_init(&r->identity);
+	p->nbatch++;
+	if (hb_local_build(buf, len, &msg, &usage, &err) < 0) {
+		request_refuse(r, err.msg);
+		r->invalid = usage;
+		r->why = usage ? "invalid" : NULL;
+		return 1;
+	}
+	b64 = hb_message_to_base64(msg, &b64len);
+	hb_message_free(msg);
+	if (b64 == NULL)
+		request_refuse(r, "out of memory");
+	else
+		request_check(p, r, b64, b64len);
+	return 1;
 }
 
 static void request_replay(struct request *r, const hb_frames *fr, size_t body)
@@ -386,7 +432,8 @@ static void batch_answer(struct publisher *p)
 			p->rejected++;
 			hb_metric_addl(PM_REJECTED, 1, "reason=\"%s\"", r->why ? r->why : "protocol");
 			hb_log(HB_LOG_WARN, "request refused: %s", r->error ? r->error : "out of memory");
-			snprintf(line, sizeof(line), "ERROR %s", r->error ? r->error : "out of memory");
+			snprintf(line, sizeof(line), "%s %s", r->invalid ? "INVALID" : "ERROR",
+				 r->error ? r->error : "out of memory");
 			rc = reply_line(r, line, &err);
 			break;
 		}
@@ -422,6 +469,11 @@ int hb_publisher_check(const hb_config *cfg, hb_error *err)
 		return hb_error_set(err, -HB_EINVAL, "PUBLISHER_ENDPOINT must be set");
 	if (hb_config_count(cfg, "COMMAND_ENDPOINT") == 0)
 		return hb_error_set(err, -HB_EINVAL, "COMMAND_ENDPOINT must be set");
+	if (hb_config_str(cfg, "LOCAL_ENDPOINT")[0] != '\0' &&
+	    (hb_local_path(hb_config_str(cfg, "LOCAL_ENDPOINT")) == NULL ||
+	     strlen(hb_config_str(cfg, "LOCAL_ENDPOINT")) - 7 >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+		return hb_error_set(err, -HB_EINVAL, "LOCAL_ENDPOINT must be empty or unix:// and an absolute socket "
+				    "path of at most %zu bytes", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	return hb_curve_server_load(cfg, &(hb_curve_server){ 0 }, err);
 }
 
@@ -433,6 +485,7 @@ static void publisher_close(struct publisher *p)
 		zmq_close(p->cmd[i]);
 	free(p->cmd);
 	hb_zap_close(p->zap);
+	hb_local_close(p->local);
 	if (p->pub != NULL) {
 		zmq_setsockopt(p->pub, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_close(p->pub);
@@ -496,6 +549,9 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 		if (rc < 0)
 			return hb_error_prefix(err, "COMMAND_ENDPOINT");
 	}
+	if (hb_config_str(cfg, "LOCAL_ENDPOINT")[0] != '\0' &&
+	    (rc = hb_local_open(hb_config_str(cfg, "LOCAL_ENDPOINT"), p->max_message + LOCAL_ROOM, &p->local, err)) < 0)
+		return hb_error_prefix(err, "LOCAL_ENDPOINT");
 	return 0;
 }
 
@@ -503,12 +559,12 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 {
 	struct publisher *p = calloc(1, sizeof(*p));
 	zmq_pollitem_t *items = NULL;
-	int rc, nitems;
+	int rc, nitems, nfixed;
 
 	if (p == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	rc = publisher_open(p, cfg, err);
-	if (rc == 0 && (items = calloc(p->ncmd + 1, sizeof(*items))) == NULL)
+	if (rc == 0 && (items = calloc(p->ncmd + 2 + HB_LOCAL_CONNS_MAX, sizeof(*items))) == NULL)
 		rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
 	if (rc < 0)
 		goto out;
@@ -517,8 +573,10 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 	nitems = (int)p->ncmd;
 	if (p->zap != NULL)
 		items[nitems++] = (zmq_pollitem_t){ .socket = hb_zap_socket(p->zap), .events = ZMQ_POLLIN };
-	hb_log(HB_LOG_INFO, "serving: publisher %s, %zu command endpoint(s), journal %s at seq %" PRIu64,
-	       hb_config_str(cfg, "PUBLISHER_ENDPOINT"), p->ncmd, hb_config_str(cfg, "JOURNAL"),
+	nfixed = nitems;
+	hb_log(HB_LOG_INFO, "serving: publisher %s, %zu command endpoint(s)%s%s, journal %s at seq %" PRIu64,
+	       hb_config_str(cfg, "PUBLISHER_ENDPOINT"), p->ncmd, p->local ? ", local socket " : "",
+	       p->local ? hb_config_str(cfg, "LOCAL_ENDPOINT") : "", hb_config_str(cfg, "JOURNAL"),
 	       hb_journal_last_seq(p->journal));
 	if ((rc = publisher_metrics_start(cfg, err)) < 0)
 		goto out;
@@ -529,7 +587,10 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 			hb_sig_hup = 0;
 			publisher_reload(cfg);
 		}
-		rc = zmq_poll(items, nitems, 1000);
+		nitems = nfixed;
+		if (p->local != NULL)
+			nitems += (int)hb_local_pollitems(p->local, items + nfixed);
+		rc = zmq_poll(items, nitems, p->local ? hb_local_wait_ms(p->local, 1000) : 1000);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -538,12 +599,16 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 		}
 		if (p->zap != NULL && (items[p->ncmd].revents & ZMQ_POLLIN))
 			hb_zap_handle(p->zap);
+		if (p->local != NULL)
+			hb_local_handle(p->local, items + nfixed, (size_t)(nitems - nfixed));
 		/* Take what has arrived on every endpoint (up to a batch), so one
 		 * commit covers all of it. */
 		for (bool took = true; took && p->nbatch < BATCH_MAX;) {
 			took = false;
 			for (size_t i = 0; i < p->ncmd && p->nbatch < BATCH_MAX; i++)
 				took |= request_take(p, p->cmd[i]) > 0;
+			while (p->nbatch < BATCH_MAX && request_take_local(p) > 0)
+				took = true;
 		}
 		batch_journal(p);
 		publisher_metrics_journal(p->journal);

@@ -13,7 +13,7 @@ BUILD = os.environ.get("HB_BUILD_DIR", os.path.join(os.path.dirname(__file__), "
 PACKAGE = "hookbus"
 LOCK = "/run/lock/hookbus-test-package.lock"
 
-PROGRAMS = ["/usr/bin/hm-publisher", "/usr/sbin/hem", "/usr/bin/hookctl"]
+PROGRAMS = ["/usr/bin/hm-publisher", "/usr/libexec/hookbus/hm-publisher-core", "/usr/sbin/hem", "/usr/bin/hookctl"]
 CONFIGS = ["/etc/hookbus/hem.conf", "/etc/hookbus/hm-publisher.conf", "/etc/hookbus/resources.conf"]
 FILES = PROGRAMS + CONFIGS + [
     "/lib/systemd/system/hm-publisher.service",

@@ -148,7 +148,7 @@ class ManTest(unittest.TestCase):
         with open(os.path.join(SOURCE, "man", "hookbus-templates.5")) as f:
             page = f.read()
         keys = config_keys("hem/daemon.c", "hb_hem_config_keys[]") + \
-            config_keys("hm-publisher/publisher.c", "hb_publisher_config_keys[]")
+            config_keys("hm-publisher/pubkeys.c", "hb_publisher_config_keys[]")
         self.assertIn("CONCURRENCY", keys)
         self.assertIn("JOURNAL_RETENTION", keys)
         for key in keys:

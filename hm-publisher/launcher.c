@@ -1,0 +1,171 @@
+/* launcher.c -- hm-publisher: emit and oci-hook sent straight to the daemon's local socket; everything else run by hm-publisher-core. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "emit_args.h"
+#include "fsutil.h"
+#include "localclient.h"
+#include "oci_input.h"
+
+/* What fast_emit() and fast_oci_hook() return when the core is to run. */
+#define TO_CORE (-1)
+
+/* Runs path with argv when it is an executable file; returns otherwise. */
+static void try_exec(const char *path, char **argv)
+{
+	if (access(path, X_OK) == 0)
+		execv(path, argv);
+}
+
+/*
+ * Runs hm-publisher-core with this very argv (argv[0] kept), so that
+ * everything but the fast path behaves, prints and exits exactly as the one
+ * program did.  The core is looked for next to this program (a build
+ * tree), then where the install puts it relative to this program (whatever
+ * the prefix), then at this build's installed path.  Returns only when none
+ * can run: status 2.
+ */
+static int exec_core(char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/hm-publisher-core", self);
+			try_exec(path, argv);
+			snprintf(path, sizeof(path), "%s/%s", self, HB_CORE_RELPATH);
+			try_exec(path, argv);
+		}
+	}
+	execv(HB_CORE_PATH, argv);
+	fprintf(stderr, "hm-publisher: cannot run hm-publisher-core (%s): %s; it is the daemon and the ZeroMQ "
+		"client, is the installation complete?\n", HB_CORE_PATH, strerror(errno));
+	return HB_EXIT_USAGE;
+}
+
+/* Finds the endpoint the command line resolves to; returns it (a new
+ * string the caller frees) when it is the local socket, else NULL. */
+static char *local_endpoint(const char *flag, const char *config)
+{
+	hb_error err = { 0 };
+	char *endpoint = NULL;
+
+	if (hb_emit_endpoint(flag, config, &endpoint, &err) < 0)
+		return NULL;
+	if (hb_local_path(endpoint) == NULL) {
+		free(endpoint);
+		return NULL;
+	}
+	return endpoint;
+}
+
+/* `emit ...` over the local socket; TO_CORE for anything that is not
+ * plainly that (--help, --wait, another endpoint, arguments the core is to
+ * refuse in its own words, an --object file that cannot be read). */
+static int fast_emit(int argc, char **argv)
+{
+	hb_emit_args a = { 0 };
+	hb_autofree char *endpoint = NULL;
+	hb_autofree char *object = NULL;
+	hb_local_request r = { .argc = argc, .argv = argv };
+	hb_error err = { 0 };
+	size_t len = 0;
+	uint64_t seq = 0;
+	int rc, status = TO_CORE;
+
+	if (hb_emit_wants_help(argc, argv) || hb_emit_parse(argc, argv, &a, &err) < 0 || a.wait ||
+	    hb_emit_check(&a, &err) < 0 || (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
+		goto out;
+	if (a.object_path != NULL) {
+		rc = hb_file_read(a.object_path, HB_EMIT_OBJECT_MAX, &object, &len, &err);
+		if (rc < 0 && strcmp(a.object_path, "-") != 0)
+			goto out;   /* nothing read yet: the core says it as it always did */
+		if (rc < 0) {
+			fprintf(stderr, "hm-publisher emit: --object: %s\n", err.msg);
+			status = HB_EXIT_USAGE;
+			goto out;
+		}
+		r.payload[r.npayloads++] = (hb_local_payload){ .name = "object", .data = object, .len = len };
+	}
+	rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
+	if (rc == 0) {
+		if (!a.quiet) {
+			printf("%" PRIu64 "\n", seq);
+			fflush(stdout);
+		}
+		status = HB_EXIT_OK;
+	} else {
+		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
+		if (rc == -HB_EINVAL)
+			fputs("Try 'hm-publisher emit --help'.\n", stderr);
+		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
+	}
+out:
+	hb_emit_args_clear(&a);
+	return status;
+}
+
+/* `oci-hook STAGE ...` over the local socket, with oci-hook's own policy
+ * (fail-open unless --fail-closed); TO_CORE for --help, --wait, another
+ * endpoint or arguments the core is to refuse. */
+static int fast_oci_hook(int argc, char **argv)
+{
+	hb_oci_hook_args a = { 0 };
+	hb_oci_state *s = NULL;
+	hb_oci_config *cfg = NULL;
+	hb_autofree char *endpoint = NULL;
+	hb_autofree char *state = NULL;
+	hb_autofree char *config = NULL;
+	hb_autofree char *what = NULL;
+	hb_local_request r;
+	hb_error err = { 0 };
+	char host[HOST_NAME_MAX + 1], unread[64];
+	size_t state_len = 0, config_len = 0;
+	uint64_t seq;
+	int rc, status;
+
+	if (hb_emit_wants_help(argc, argv) || hb_oci_hook_parse(argc, argv, &a, &err) < 0 || a.wait ||
+	    (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
+		return TO_CORE;
+	rc = hb_oci_hook_read_state(&s, &state, &state_len, &err);
+	if (rc < 0) {
+		snprintf(unread, sizeof(unread), "%s event not published", a.stage->state);
+		return hb_oci_hook_give_up(&a, unread, err.msg, HB_EXIT_USAGE);
+	}
+	if (s->bundle != NULL && hb_oci_config_load(s->bundle, &cfg, &config, &config_len, &err) < 0)
+		fprintf(stderr, "hm-publisher oci-hook: warning: container %s: %s; the event lacks what "
+			"config.json says\n", s->id, err.msg);
+	if (asprintf(&what, "%s event of container %s not published", a.stage->state, s->id) < 0) {
+		what = NULL;
+		status = hb_oci_hook_give_up(&a, "event not published", "out of memory", HB_EXIT_UNREACHABLE);
+		goto out;
+	}
+	hb_oci_hook_local_request(argc, argv, state, state_len, config, config_len, host, sizeof(host), &r);
+	rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
+	status = rc < 0 ? hb_oci_hook_give_up(&a, what, err.msg, hb_oci_hook_status(rc)) : HB_EXIT_OK;
+out:
+	hb_oci_config_free(cfg);
+	hb_oci_state_free(s);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	int status = TO_CORE;
+
+	if (argc >= 2 && strcmp(argv[1], "emit") == 0)
+		status = fast_emit(argc - 1, argv + 1);
+	else if (argc >= 2 && strcmp(argv[1], "oci-hook") == 0)
+		status = fast_oci_hook(argc - 1, argv + 1);
+	return status == TO_CORE ? exec_core(argv) : status;
+}

@@ -1,0 +1,49 @@
+/* oci_input.h -- what `hm-publisher oci-hook` takes from its command line and standard input, and its fail-open policy. */
+#ifndef HB_OCI_INPUT_H
+#define HB_OCI_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "localproto.h"
+#include "oci_stage.h"
+#include "oci_state.h"
+
+#define HB_DEFAULT_OCI_TIMEOUT_MS 2000
+
+/* What an oci-hook command line says (strings borrowed from argv). */
+typedef struct hb_oci_hook_args {
+	const hb_oci_stage *stage;
+	const char *endpoint, *config, *hem_endpoint;
+	int timeout_ms;
+	bool fail_closed, wait;
+} hb_oci_hook_args;
+
+/* Reads the command line of oci-hook (argv[0] is "oci-hook") into a:
+ * exactly one STAGE (either spelling), the options with their values
+ * checked.  Errors are -HB_EINVAL. */
+int hb_oci_hook_parse(int argc, char **argv, hb_oci_hook_args *a, hb_error *err);
+
+/* Reads the container state from standard input and parses it into *out;
+ * the text read is handed over in *text (the caller frees it) and *len.  A
+ * closed descriptor, a terminal or an empty input are errors of their own,
+ * so that a mistaken manual run says what is expected. */
+int hb_oci_hook_read_state(hb_oci_state **out, char **text, size_t *len, hb_error *err);
+
+/* Reports a failure under the hook's policy on stderr and returns the exit
+ * status: 0 (fail-open, a warning) or status (--fail-closed, an error). */
+int hb_oci_hook_give_up(const hb_oci_hook_args *a, const char *what, const char *reason, int status);
+
+/* Fills r with the local ingest request of an oci-hook command line: the
+ * arguments, the state's text, config.json's text when config is non-NULL,
+ * and this node's hostname (written into host, of size bytes).  r borrows
+ * everything it points to. */
+void hb_oci_hook_local_request(int argc, char **argv, const char *state, size_t state_len, const char *config,
+			       size_t config_len, char *host, size_t size, hb_local_request *r);
+
+/* The exit status (under --fail-closed) of a failed send: refused 1, bad
+ * arguments or input 2, no answer 3. */
+int hb_oci_hook_status(int rc);
+
+#endif

@@ -3,6 +3,7 @@
 100 and 1,000 events/s, over the bare posix_spawn-to-running time of the same program
 (bench/stamp, which notes when it starts). Goal: p50 under 1 ms above the spawn itself."""
 import argparse
+import math
 import os
 import time
 
@@ -25,8 +26,10 @@ def paced_acks(endpoint, rate, seconds, call="one.bench.latency"):
         while sent < due:
             s.send_multipart([b"", b"EMIT", content])
             sent += 1
+        # Sleeps until the next event is due, rounded up to the millisecond (rounded down, the loop
+        # would spin and take a core from the daemons it measures).
         timeout = max(0.0, t0 + sent / rate - time.monotonic()) if sent < total else 1.0
-        if s.poll(int(timeout * 1000)):
+        if s.poll(math.ceil(timeout * 1000)):
             while True:
                 try:
                     frames = s.recv_multipart(zmq.NOBLOCK)

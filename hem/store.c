@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "checkpointer.h"
 #include "db.h"
 
 /* Prepared statements, kept for the connection's life and keyed by the
@@ -16,6 +17,7 @@
 
 struct hb_store {
 	sqlite3 *db;
+	hb_checkpointer *ckpt;
 	int depth;           /* nesting of hb_store_begin */
 	uint64_t failed;     /* bit n: the begin of level n + 1 failed; its rollback undoes nothing */
 	struct {
@@ -57,6 +59,8 @@ int hb_store_open(const char *path, hb_store **out, hb_error *err)
 	 * records in memory however large the log grows (bench/scale.py). */
 	if (rc == 0)
 		rc = hb_db_exec(s->db, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384", err);
+	if (rc == 0)
+		rc = hb_checkpointer_start(path, s->db, &s->ckpt, err);
 	if (rc < 0) {
 		hb_db_close(s->db);
 		free(s);
@@ -72,6 +76,7 @@ void hb_store_close(hb_store *s)
 		return;
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].st);
+	hb_checkpointer_stop(s->ckpt);
 	hb_db_close(s->db);
 	free(s);
 }

@@ -7,10 +7,12 @@
 
 #include <sqlite3.h>
 
+#include "checkpointer.h"
 #include "db.h"
 
 struct hb_journal {
 	sqlite3 *db;
+	hb_checkpointer *ckpt;
 	sqlite3_stmt *insert;
 	sqlite3_stmt *set_last;
 	sqlite3_stmt *prune;
@@ -38,6 +40,7 @@ void hb_journal_close(hb_journal *j)
 	sqlite3_finalize(j->prune);
 	sqlite3_finalize(j->select);
 	sqlite3_finalize(j->first);
+	hb_checkpointer_stop(j->ckpt);
 	hb_db_close(j->db);
 	free(j);
 }
@@ -73,6 +76,11 @@ int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_er
 	if (sqlite3_step(st) == SQLITE_ROW)
 		j->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	rc = hb_checkpointer_start(path, j->db, &j->ckpt, err);
+	if (rc < 0) {
+		hb_journal_close(j);
+		return rc;
+	}
 	*out = j;
 	return 0;
 }

@@ -1,0 +1,109 @@
+/* checkpointer.c -- WAL checkpoints in a thread: the page copies and the fsync of a checkpoint
+ * no longer stall the loop of the daemon that commits (bench/latency.py's p99). */
+#include "checkpointer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECKPOINT_PAGES 1000   /* SQLite's default wal_autocheckpoint */
+
+struct hb_checkpointer {
+	sqlite3 *main;           /* the daemon's connection (its WAL hook is ours) */
+	sqlite3 *db;             /* the thread's own connection */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool due;                /* a checkpoint is wanted */
+	bool stop;
+};
+
+/* sqlite3_wal_hook() callback, in the committing thread after each commit:
+ * only wakes the checkpointer. */
+static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	hb_checkpointer *c = arg;
+
+	(void)db;
+	(void)name;
+	if (pages >= CHECKPOINT_PAGES) {
+		pthread_mutex_lock(&c->lock);
+		c->due = true;
+		pthread_cond_signal(&c->wake);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+	hb_checkpointer *c = arg;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->wake, &c->lock);
+		if (c->stop)
+			break;
+		c->due = false;
+		pthread_mutex_unlock(&c->lock);
+		/* Busy (another checkpoint running) or failed: the next commit
+		 * past the threshold asks again. */
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, hb_error *err)
+{
+	hb_checkpointer *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = hb_error_set(err, -HB_EIO, "cannot open database %s for checkpoints: %s", path,
+				  c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		sqlite3_close(c->db);
+		free(c);
+		return rc;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	rc = pthread_create(&c->thread, NULL, checkpointer_main, c);
+	if (rc != 0) {
+		pthread_cond_destroy(&c->wake);
+		pthread_mutex_destroy(&c->lock);
+		sqlite3_close(c->db);
+		free(c);
+		return hb_error_set(err, -HB_EIO, "cannot start the checkpoint thread: %s", strerror(rc));
+	}
+	c->main = db;
+	sqlite3_wal_hook(db, on_commit, c);
+	*out = c;
+	return 0;
+}
+
+void hb_checkpointer_stop(hb_checkpointer *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_wal_autocheckpoint(c->main, CHECKPOINT_PAGES);
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	pthread_cond_destroy(&c->wake);
+	pthread_mutex_destroy(&c->lock);
+	sqlite3_close(c->db);
+	free(c);
+}

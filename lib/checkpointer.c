@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define CHECKPOINT_PAGES 1000   /* SQLite's default wal_autocheckpoint */
+#define CATCH_UP_PAGES 8000     /* the committing thread checkpoints itself past this */
 
 struct hb_checkpointer {
 	sqlite3 *main;           /* the daemon's connection (its WAL hook is ours) */
@@ -21,13 +22,18 @@ struct hb_checkpointer {
 };
 
 /* sqlite3_wal_hook() callback, in the committing thread after each commit:
- * only wakes the checkpointer. */
+ * wakes the checkpointer.  A checkpoint that runs while commits go on copies
+ * what it can but never all of the WAL, and only a WAL copied whole starts
+ * again from its beginning: under a steady stream of commits it would grow
+ * without end.  Past CATCH_UP_PAGES the committing thread (the only writer)
+ * checkpoints too: the thread has copied most frames already, so this one
+ * copies few, and the next commit starts the WAL over. */
 static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	hb_checkpointer *c = arg;
 
-	(void)db;
-	(void)name;
+	if (pages >= CATCH_UP_PAGES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (pages >= CHECKPOINT_PAGES) {
 		pthread_mutex_lock(&c->lock);
 		c->due = true;

@@ -145,6 +145,12 @@ def emit_many(endpoint, contents, clients=4):
     return acks
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2.0
+
+
 def wait_done(cond, timeout, what):
     """wait_for() for the end of a measured run: polls four times a second, so that the benchmark's
     own queries of hem.db take next to no CPU from the daemons and hooks it measures (at the

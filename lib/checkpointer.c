@@ -17,24 +17,29 @@ struct hb_checkpointer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	int mark;                /* WAL pages when a checkpoint was last asked for (committing thread's) */
 	bool due;                /* a checkpoint is wanted */
 	bool stop;
 };
 
 /* sqlite3_wal_hook() callback, in the committing thread after each commit:
- * wakes the checkpointer.  A checkpoint that runs while commits go on copies
- * what it can but never all of the WAL, and only a WAL copied whole starts
- * again from its beginning: under a steady stream of commits it would grow
- * without end.  Past CATCH_UP_PAGES the committing thread (the only writer)
- * checkpoints too: the thread has copied most frames already, so this one
- * copies few, and the next commit starts the WAL over. */
+ * wakes the checkpointer each time the WAL has grown by CHECKPOINT_PAGES.
+ * A checkpoint that runs while commits go on copies what it can but never
+ * all of the WAL, and only a WAL copied whole starts again from its
+ * beginning: under a steady stream of commits it would grow without end.
+ * Past CATCH_UP_PAGES the committing thread (the only writer) checkpoints
+ * too: the thread has copied most frames already, so this one copies few,
+ * and the next commit starts the WAL over. */
 static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	hb_checkpointer *c = arg;
 
+	if (pages < c->mark)
+		c->mark = 0;
 	if (pages >= CATCH_UP_PAGES)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	if (pages >= CHECKPOINT_PAGES) {
+	if (pages - c->mark >= CHECKPOINT_PAGES) {
+		c->mark = pages;
 		pthread_mutex_lock(&c->lock);
 		c->due = true;
 		pthread_cond_signal(&c->wake);

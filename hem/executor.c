@@ -711,6 +711,22 @@ static void note_next_due(struct hem *h)
 /* Claims due queued executions while slots are free. */
 static void dispatch_rounds(struct hem *h);
 
+/* Commits the open transaction of RUNNING marks (batch: whether it began)
+ * and starts the hooks it claimed; when the commit fails none is marked and
+ * the claimed executions stay queued. */
+static void turn_commit(struct hem *h, bool batch, const char *what)
+{
+	hb_error err = { 0 };
+
+	if (batch && hb_store_commit(h->store, &err) < 0) {
+		hb_store_rollback(h->store);
+		hb_log(HB_LOG_ERROR, "%s: %s", what, err.msg);
+		unclaim_all(h);
+		return;
+	}
+	launch_all(h);
+}
+
 void hem_dispatch(struct hem *h)
 {
 	hb_error err = { 0 };
@@ -721,21 +737,13 @@ void hem_dispatch(struct hem *h)
 	h->dispatch_needed = false;
 	if (h->stopping)
 		return;
-	/* The RUNNING marks of a turn share one commit; the hooks start once
-	 * it is done.  When it fails none is marked: the claimed executions
-	 * stay queued. */
+	/* The RUNNING marks of a turn share one commit. */
 	batch = hb_store_begin(h->store, &err) == 0;
 	if (!batch)
 		hb_store_rollback(h->store);
 	dispatch_rounds(h);
 	note_next_due(h);
-	if (batch && hb_store_commit(h->store, &err) < 0) {
-		hb_store_rollback(h->store);
-		hb_log(HB_LOG_ERROR, "recording the start of hooks: %s", err.msg);
-		unclaim_all(h);
-		return;
-	}
-	launch_all(h);
+	turn_commit(h, batch, "recording the start of hooks");
 }
 
 static void dispatch_rounds(struct hem *h)

@@ -23,7 +23,6 @@
 #include "xml.h"
 
 #define KILL_GRACE_MS 3000   /* SIGTERM of a timed-out hook, then SIGKILL after this */
-#define ENDED_BATCH 16       /* hooks whose ends one transaction records */
 #define HOOK_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 int64_t hem_now_ms(void)
@@ -711,9 +710,9 @@ static void note_next_due(struct hem *h)
 /* Claims due queued executions while slots are free. */
 static void dispatch_rounds(struct hem *h);
 
-/* Commits the open transaction of RUNNING marks (batch: whether it began)
- * and starts the hooks it claimed; when the commit fails none is marked and
- * the claimed executions stay queued. */
+/* Commits the turn's open transaction (batch: whether it began) and starts
+ * the hooks it claimed; when the commit fails nothing of the turn is
+ * recorded and the claimed executions stay queued. */
 static void turn_commit(struct hem *h, bool batch, const char *what)
 {
 	hb_error err = { 0 };
@@ -727,22 +726,27 @@ static void turn_commit(struct hem *h, bool batch, const char *what)
 	launch_all(h);
 }
 
-void hem_dispatch(struct hem *h)
+/* Runs what dispatch_needed asks for within the open transaction. */
+static void dispatch_claim(struct hem *h)
 {
-	hb_error err = { 0 };
-	bool batch;
-
 	if (!h->dispatch_needed)
 		return;
 	h->dispatch_needed = false;
 	if (h->stopping)
 		return;
-	/* The RUNNING marks of a turn share one commit. */
-	batch = hb_store_begin(h->store, &err) == 0;
-	if (!batch)
-		hb_store_rollback(h->store);
 	dispatch_rounds(h);
 	note_next_due(h);
+}
+
+void hem_dispatch(struct hem *h)
+{
+	hb_error err = { 0 };
+	bool batch = hb_store_begin(h->store, &err) == 0;
+
+	/* The RUNNING marks of a turn share one commit. */
+	if (!batch)
+		hb_store_rollback(h->store);
+	dispatch_claim(h);
 	turn_commit(h, batch, "recording the start of hooks");
 }
 
@@ -814,7 +818,7 @@ static void finish_run(struct hem *h, struct hem_run *r, const char *forced_stat
 	end.err = c->err.buf;
 	end.err_len = c->err.len;
 	end.err_truncated = c->err.dropped > 0;
-	end.end_ms = r->end_ms > 0 ? r->end_ms : hem_now_ms();
+	end.end_ms = hem_now_ms();
 	hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " %s: code %d%s in %" PRId64 " ms", r->hook_id,
 	       r->exec_id, end.state, end.code, r->timed_out ? " (timed out)" : "", end.end_ms - r->start_ms);
 	hem_metrics_execution(r->hook_id, end.state);
@@ -857,38 +861,20 @@ size_t hem_children_items(struct hem *h, void *items)
 	return n;
 }
 
-/* Completes the records of the hooks in ended[] (their slots already given
- * to others) in one transaction, each record's own a savepoint within it. */
-static void record_ends(struct hem *h, struct hem_run *ended, size_t n)
-{
-	hb_error err = { 0 };
-	bool batch = hb_store_begin(h->store, &err) == 0;
-
-	if (!batch)
-		hb_store_rollback(h->store);
-	for (size_t i = 0; i < n; i++)
-		finish_run(h, &ended[i], NULL);
-	if (batch && hb_store_commit(h->store, &err) < 0) {
-		hb_store_rollback(h->store);
-		hb_log(HB_LOG_ERROR, "recording the end of hooks: %s", err.msg);
-	}
-}
-
 void hem_children_poll(struct hem *h, const void *items, size_t n)
 {
-	struct hem_run ended[ENDED_BATCH];
-	size_t i = 0, nended;
+	hb_error err = { 0 };
+	bool batch, ended = false;
 
 	(void)items;
 	(void)n;
-	/* Every descriptor is non-blocking: service them all and reap.  The
-	 * slots of the hooks that exited are given at once to the next queued
-	 * executions, which start as soon as their RUNNING marks are committed;
-	 * the records of the ended ones are completed after that: a hook never
-	 * waits for the record of the one whose slot it takes. */
-	for (size_t k = 0; k < h->nrun; k++) {
-		struct hem_run *r = &h->run[k];
-		r->ended = false;
+	/* Every descriptor is non-blocking: service them all, then finish the
+	 * hooks that have exited and claim their slots for the next queued
+	 * executions, all the records in one transaction (each record's own is
+	 * a savepoint within it): a hook that ends and the one that takes its
+	 * slot share one commit.  A turn with neither opens no transaction. */
+	for (size_t i = 0; i < h->nrun; i++) {
+		struct hem_run *r = &h->run[i];
 		if (r->hook_id < 0)
 			continue;
 		hb_capture_read(&r->child.out);
@@ -898,24 +884,18 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 		 * slot while other members of its group live: the timer sends
 		 * them SIGKILL when the grace period ends. */
 		r->ended = hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child));
-		if (r->ended)
-			r->end_ms = hem_now_ms();
+		ended |= r->ended;
 	}
-	do {
-		for (nended = 0; i < h->nrun && nended < ENDED_BATCH; i++) {
-			struct hem_run *r = &h->run[i];
-			if (r->hook_id < 0 || !r->ended)
-				continue;
-			/* The child, its output and its record move to ended[]. */
-			ended[nended++] = *r;
-			r->hook_id = -1;
-			r->ended = false;
-			h->dispatch_needed = true;
-		}
-		hem_dispatch(h);
-		if (nended > 0)
-			record_ends(h, ended, nended);
-	} while (i < h->nrun);
+	if (!ended && !h->dispatch_needed)
+		return;
+	batch = hb_store_begin(h->store, &err) == 0;
+	if (!batch)
+		hb_store_rollback(h->store);
+	for (size_t i = 0; i < h->nrun; i++)
+		if (h->run[i].hook_id >= 0 && h->run[i].ended)
+			finish_run(h, &h->run[i], NULL);
+	dispatch_claim(h);
+	turn_commit(h, batch, "recording the end of hooks");
 }
 
 int64_t hem_children_next_timer(struct hem *h)

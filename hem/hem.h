@@ -46,8 +46,7 @@ struct hem_run {
 	int64_t deadline_ms;   /* 0: no timeout */
 	int64_t kill_ms;       /* when SIGKILL follows the SIGTERM of a timeout */
 	bool timed_out;
-	bool ended;            /* reaped this turn: its slot goes to the queue, then its record is completed */
-	int64_t end_ms;        /* when it was reaped (0 until then): the record's end, however late it is written */
+	bool ended;            /* reaped this turn: its record is completed in the turn's transaction */
 	int64_t retention;
 	bool blocking;         /* an execution of a BLOCKING hook (it may use a reserved slot) */
 	int64_t seq;           /* the triggering event's, -1 when none */
@@ -124,9 +123,9 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
  * transaction, then starts their hooks once it is committed. */
 void hem_dispatch(struct hem *h);
 
-/* Handles the readiness of running hooks' descriptors; gives the slots of
- * those that exited to the queue (hem_dispatch()), then completes their
- * records. */
+/* Handles the readiness of running hooks' descriptors, records the ends of
+ * those that exited and, in the same commit, claims the free slots for the
+ * queue (as hem_dispatch() does) when a dispatch is needed. */
 void hem_children_poll(struct hem *h, const void *items, size_t n);
 
 /* Fills poll items for the running hooks from items[0] on; returns how many. */

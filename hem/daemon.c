@@ -219,24 +219,40 @@ static int event_take(struct hem *h, const hb_message *m, hb_error *err)
 	return hem_event_queue(h, m, err);
 }
 
-/* Queues the events of one REPLAY answer in one transaction (each event's
- * own is a savepoint within it): one commit per batch, not per event.  When
- * it fails nothing of the batch is recorded and last_seq goes back to what
- * is: the next replay asks for the same events again. */
-static int replay_take(struct hem *h, const hb_frames *fr, hb_error *err)
+/* Queues the events of one REPLAY answer (its first event is seq first) in
+ * one transaction, each event's own a savepoint within it: one commit per
+ * batch, not per event.  An event comes once per key, with the same content
+ * each time: it is taken once.  One that cannot be decoded is dropped and
+ * counted as seen (its seq follows the one before it), so that the events
+ * after it are not left waiting for it.  When the batch fails nothing of it
+ * is recorded and last_seq goes back to what is: the next replay asks for
+ * the same events again. */
+static int replay_take(struct hem *h, const hb_frames *fr, uint64_t first, hb_error *err)
 {
-	int64_t seq;
+	int64_t seq, cur = (int64_t)first - 1;
+	const char *prev = NULL;
+	size_t prev_len = 0;
 	int rc = hb_store_begin(h->store, err);
 
 	for (size_t i = 1; rc == 0 && i + 1 < fr->n; i += 2) {
+		const char *data = hb_frame_data(fr, i + 1);
+		size_t len = hb_frame_size(fr, i + 1);
 		hb_message *m = NULL;
 		hb_error e = { 0 };
-		if (hb_message_from_base64(hb_frame_data(fr, i + 1), hb_frame_size(fr, i + 1), h->max_message,
-					   h->msg_schema, &m, &e) < 0) {
-			hb_log(HB_LOG_ERROR, "replayed message dropped: %s", e.msg);
+
+		if (prev != NULL && len == prev_len && memcmp(data, prev, len) == 0)
+			continue;
+		prev = data;
+		prev_len = len;
+		cur++;
+		if (hb_message_from_base64(data, len, h->max_message, h->msg_schema, &m, &e) < 0) {
+			hb_log(HB_LOG_ERROR, "replayed message of seq %" PRId64 " dropped: %s", cur, e.msg);
 			hb_metric_add(HM_EVENTS_DROPPED, 1);
+			if (cur == h->last_seq + 1 && (rc = hb_store_set_last_seq(h->store, cur, err)) == 0)
+				h->last_seq = cur;
 			continue;
 		}
+		cur = (int64_t)m->seq;
 		rc = event_take(h, m, err);
 		hb_message_free(m);
 	}
@@ -283,7 +299,7 @@ int hem_replay(struct hem *h, hb_error *err)
 			}
 			h->last_seq = (int64_t)first - 1;
 		}
-		rc = replay_take(h, &fr, err);
+		rc = replay_take(h, &fr, first, err);
 		hb_frames_free(&fr);
 		if (rc < 0)
 			return rc;

@@ -1106,6 +1106,30 @@ class DurabilityTest(HemCase):
         self.assertEqual(set(states.values()), {"SUCCESS"})
         self.assertEqual(self.record_xml(hid, 1).findtext("STATE"), "INTERRUPTED")
 
+    def test_undecodable_replayed_event_is_skipped(self):
+        """An event whose journaled content cannot be decoded is dropped on REPLAY with an error
+        naming its seq, and the events after it in the same batch still run their hooks once."""
+        self.start_hem(["--log-retention", "1000"])
+        out = self.recorder("rec.sh")
+        hid = self.api_hook("after-bad", "one.vm.allocate", "rec.sh")
+        self.h.stop()
+        seqs = [self.emit_api("one.vm.allocate") for _ in range(3)]
+        self.pub.stop()
+        con = sqlite3.connect(self.pub.journal)
+        with con:
+            self.assertEqual(con.execute("UPDATE event SET content = '!not base64!' WHERE seq = ?",
+                                         (seqs[1],)).rowcount, 1)
+        con.close()
+        self.pub.start()
+        self.h.start()
+        # Not self.until(): hem rightly logs an error for the dropped event.
+        wait_for(lambda: self.h.last_seq() >= seqs[2] and len(self.runs(out)) >= 2, WAIT, "the other events")
+        wait_for(lambda: not self.rows("SELECT 1 FROM hook_log WHERE state IN ('PENDING', 'RUNNING')"), WAIT,
+                 "the executions to finish")
+        self.assertEqual(sorted(r["seq"] for r in self.records(hid)), [seqs[0], seqs[2]])
+        self.assertEqual(sorted(int(r["env"]["HOOK_SEQ"]) for r in self.runs(out)), [seqs[0], seqs[2]])
+        self.assertIn("replayed message of seq %d dropped" % seqs[1], self.h.log_text())
+
     def test_pending_records_resume_after_restart(self):
         """Executions still PENDING when hem is SIGKILLed run after the restart, as the same records
         (same execution ids, no new ones), and end SUCCESS."""

@@ -666,7 +666,10 @@ static void launch_all(struct hem *h)
 		slot->launch = NULL;
 		if (hb_child_spawn(l->path, l->argv, l->envp, l->row.stdin_data, l->row.stdin_len,
 				   (size_t)h->output_limit, &slot->child, &err) < 0) {
+			/* Recorded as an ERROR; the slot goes to the next queued
+			 * execution on the next turn. */
 			slot->hook_id = -1;
+			h->dispatch_needed = true;
 			finish_refused(h, &l->row, slot->retention, err.msg);
 		} else {
 			struct hem_hook *hook = hem_hook_find(h, slot->hook_id);

@@ -476,6 +476,25 @@ class CommandTest(HemCase):
         self.assertIn("not-there.sh", err)
         self.assertIn("No such file", err)
 
+    def test_unexecutable_hook_frees_its_slot(self):
+        """A hook file that passes the checks but cannot be executed (no #! line, not a binary) gives
+        an ERROR record saying why, and with CONCURRENCY 1 the executions queued behind it still run
+        without waiting for another event."""
+        self.start_hem(["--concurrency", "1"])
+        self.script("garbage.sh", "this is not a program\n")
+        out = self.recorder("rec.sh")
+        bad = self.api_hook("garbage", "one.vm.allocate", "garbage.sh")
+        good = self.api_hook("good", "one.vm.allocate", "rec.sh")
+        self.h.stop()
+        for _ in range(3):
+            self.emit_api("one.vm.allocate")
+        self.h.start()
+        self.wait_records(good, 3)
+        self.assertEqual(len(self.runs(out)), 3)
+        recs = self.wait_records(bad, 3)
+        self.assertEqual({r["state"] for r in recs}, {"ERROR"})
+        self.assertIn("garbage.sh", decoded(self.record_xml(bad, 0), "STDERR").decode())
+
     def test_unsafe_hook_files_are_refused_and_never_run(self):
         """A hook file writable by others, owned by a user that is neither root nor hem's, or writable
         by another group is refused: an ERROR record says why, and the file never runs."""

@@ -121,41 +121,25 @@ out:
 static int fast_oci_hook(int argc, char **argv)
 {
 	hb_oci_hook_args a = { 0 };
-	hb_oci_state *s = NULL;
-	hb_oci_config *cfg = NULL;
+	hb_oci_hook_input in;
 	hb_autofree char *endpoint = NULL;
-	hb_autofree char *state = NULL;
-	hb_autofree char *config = NULL;
-	hb_autofree char *what = NULL;
 	hb_local_request r;
 	hb_error err = { 0 };
-	char host[HOST_NAME_MAX + 1], unread[64];
-	size_t state_len = 0, config_len = 0;
+	char host[HOST_NAME_MAX + 1];
 	uint64_t seq;
 	int rc, status;
 
 	if (hb_emit_wants_help(argc, argv) || hb_oci_hook_parse(argc, argv, &a, &err) < 0 || a.wait ||
 	    (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
 		return TO_CORE;
-	rc = hb_oci_hook_read_state(&s, &state, &state_len, &err);
-	if (rc < 0) {
-		snprintf(unread, sizeof(unread), "%s event not published", a.stage->state);
-		return hb_oci_hook_give_up(&a, unread, err.msg, HB_EXIT_USAGE);
+	status = hb_oci_hook_input_read(&a, &in);
+	if (status < 0) {
+		hb_oci_hook_local_request(argc, argv, in.state_text, in.state_len, in.config_text, in.config_len, host,
+					  sizeof(host), &r);
+		rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
+		status = rc < 0 ? hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc)) : HB_EXIT_OK;
 	}
-	if (s->bundle != NULL && hb_oci_config_load(s->bundle, &cfg, &config, &config_len, &err) < 0)
-		fprintf(stderr, "hm-publisher oci-hook: warning: container %s: %s; the event lacks what "
-			"config.json says\n", s->id, err.msg);
-	if (asprintf(&what, "%s event of container %s not published", a.stage->state, s->id) < 0) {
-		what = NULL;
-		status = hb_oci_hook_give_up(&a, "event not published", "out of memory", HB_EXIT_UNREACHABLE);
-		goto out;
-	}
-	hb_oci_hook_local_request(argc, argv, state, state_len, config, config_len, host, sizeof(host), &r);
-	rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
-	status = rc < 0 ? hb_oci_hook_give_up(&a, what, err.msg, hb_oci_hook_status(rc)) : HB_EXIT_OK;
-out:
-	hb_oci_config_free(cfg);
-	hb_oci_state_free(s);
+	hb_oci_hook_input_clear(&in);
 	return status;
 }
 

@@ -86,16 +86,10 @@ static int oci_send(int argc, char **argv, const char *endpoint, const hb_messag
 int hb_oci_hook_main(int argc, char **argv)
 {
 	hb_oci_hook_args a = { 0 };
-	hb_oci_state *s = NULL;
-	hb_oci_config *cfg = NULL;
+	hb_oci_hook_input in;
 	hb_message *msg = NULL;
 	hb_autofree char *endpoint = NULL;
-	hb_autofree char *what = NULL;
-	hb_autofree char *state = NULL;
-	hb_autofree char *config = NULL;
 	hb_error err = { 0 };
-	char unread[64];
-	size_t state_len = 0, config_len = 0;
 	uint64_t seq;
 	int64_t start_ms = hb_emit_clock_ms();
 	int rc, status;
@@ -108,38 +102,27 @@ int hb_oci_hook_main(int argc, char **argv)
 		fprintf(stderr, "hm-publisher oci-hook: %s\nTry 'hm-publisher oci-hook --help'.\n", err.msg);
 		return HB_EXIT_USAGE;
 	}
-	rc = hb_oci_hook_read_state(&s, &state, &state_len, &err);
-	if (rc < 0) {
-		snprintf(unread, sizeof(unread), "%s event not published", a.stage->state);
-		status = hb_oci_hook_give_up(&a, unread, err.msg, HB_EXIT_USAGE);
+	status = hb_oci_hook_input_read(&a, &in);
+	if (status >= 0)
 		goto out;
-	}
-	if (s->bundle != NULL && hb_oci_config_load(s->bundle, &cfg, &config, &config_len, &err) < 0)
-		fprintf(stderr, "hm-publisher oci-hook: warning: container %s: %s; the event lacks what "
-			"config.json says\n", s->id, err.msg);
-	if (asprintf(&what, "%s event of container %s not published", a.stage->state, s->id) < 0) {
-		what = NULL;
-		status = hb_oci_hook_give_up(&a, "event not published", "out of memory", HB_EXIT_UNREACHABLE);
-		goto out;
-	}
-	rc = hb_oci_event_build(s, cfg, a.stage, NULL, &msg, &err);
+	rc = hb_oci_event_build(in.state, in.cfg, a.stage, NULL, &msg, &err);
 	if (rc < 0) {
-		status = hb_oci_hook_give_up(&a, what, err.msg, rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE);
+		status = hb_oci_hook_give_up(&a, in.what, err.msg, rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE);
 		goto out;
 	}
 	rc = hb_emit_endpoint(a.endpoint, a.config, &endpoint, &err);
 	if (rc < 0) {
-		status = hb_oci_hook_give_up(&a, what, err.msg, HB_EXIT_USAGE);
+		status = hb_oci_hook_give_up(&a, in.what, err.msg, HB_EXIT_USAGE);
 		goto out;
 	}
-	rc = oci_send(argc, argv, endpoint, msg, state, state_len, config, config_len, a.timeout_ms, &seq, &err);
+	rc = oci_send(argc, argv, endpoint, msg, in.state_text, in.state_len, in.config_text, in.config_len, a.timeout_ms,
+		      &seq, &err);
 	if (rc < 0)
-		status = hb_oci_hook_give_up(&a, what, err.msg, hb_oci_hook_status(rc));
+		status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc));
 	else
-		status = a.wait ? wait_verdict(&a, s->id, seq, start_ms) : HB_EXIT_OK;
+		status = a.wait ? wait_verdict(&a, in.state->id, seq, start_ms) : HB_EXIT_OK;
 out:
 	hb_message_free(msg);
-	hb_oci_config_free(cfg);
-	hb_oci_state_free(s);
+	hb_oci_hook_input_clear(&in);
 	return status;
 }

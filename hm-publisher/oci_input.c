@@ -115,3 +115,34 @@ int hb_oci_hook_status(int rc)
 {
 	return rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
 }
+
+int hb_oci_hook_input_read(const hb_oci_hook_args *a, hb_oci_hook_input *in)
+{
+	hb_error err = { 0 };
+	char unread[64];
+
+	memset(in, 0, sizeof(*in));
+	if (hb_oci_hook_read_state(&in->state, &in->state_text, &in->state_len, &err) < 0) {
+		snprintf(unread, sizeof(unread), "%s event not published", a->stage->state);
+		return hb_oci_hook_give_up(a, unread, err.msg, HB_EXIT_USAGE);
+	}
+	if (in->state->bundle != NULL &&
+	    hb_oci_config_load(in->state->bundle, &in->cfg, &in->config_text, &in->config_len, &err) < 0)
+		fprintf(stderr, "hm-publisher oci-hook: warning: container %s: %s; the event lacks what "
+			"config.json says\n", in->state->id, err.msg);
+	if (asprintf(&in->what, "%s event of container %s not published", a->stage->state, in->state->id) < 0) {
+		in->what = NULL;
+		return hb_oci_hook_give_up(a, "event not published", "out of memory", HB_EXIT_UNREACHABLE);
+	}
+	return -1;
+}
+
+void hb_oci_hook_input_clear(hb_oci_hook_input *in)
+{
+	hb_oci_state_free(in->state);
+	free(in->state_text);
+	hb_oci_config_free(in->cfg);
+	free(in->config_text);
+	free(in->what);
+	memset(in, 0, sizeof(*in));
+}

@@ -35,6 +35,26 @@ int hb_oci_hook_read_state(hb_oci_state **out, char **text, size_t *len, hb_erro
  * status: 0 (fail-open, a warning) or status (--fail-closed, an error). */
 int hb_oci_hook_give_up(const hb_oci_hook_args *a, const char *what, const char *reason, int status);
 
+/* What oci-hook reads before it sends: the container state from standard
+ * input and, when the state names a bundle, its config.json, each parsed
+ * and as text; and the words of a failure to publish.  Owned; freed by
+ * hb_oci_hook_input_clear(). */
+typedef struct hb_oci_hook_input {
+	hb_oci_state *state;
+	char *state_text;
+	size_t state_len;
+	hb_oci_config *cfg;      /* NULL without a bundle, or when config.json could not be read (a warning said so) */
+	char *config_text;
+	size_t config_len;
+	char *what;              /* "<STAGE> event of container <ID> not published" */
+} hb_oci_hook_input;
+
+/* Reads in for a's stage.  Returns -1 when there is an event to send, else
+ * the exit status of the failure, already reported under a's policy. */
+int hb_oci_hook_input_read(const hb_oci_hook_args *a, hb_oci_hook_input *in);
+
+void hb_oci_hook_input_clear(hb_oci_hook_input *in);
+
 /* Fills r with the local ingest request of an oci-hook command line: the
  * arguments, the state's text, config.json's text when config is non-NULL,
  * and this node's hostname (written into host, of size bytes).  r borrows

@@ -32,6 +32,7 @@ const hb_config_key hb_hem_config_keys[] = {
 	{ "SUBSCRIBER_ENDPOINT", "tcp://127.0.0.1:2101", false },
 	{ "PUBLISHER_COMMAND_ENDPOINT", "tcp://127.0.0.1:2102", false },
 	{ "CONTROL_ENDPOINT", "ipc:///run/hookbus/hem.sock", false },
+	{ "LOCAL_ENDPOINT", "", false },
 	{ "DATABASE", "/var/lib/hookbus/hem.db", false },
 	{ "HOOK_BASE_PATH", "/var/lib/hookbus/hooks", false },
 	{ "REMOTE_HOOK_BASE_PATH", "/var/tmp/hookbus/hooks", false },
@@ -503,6 +504,9 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	rc = hb_zmq_bind(h->ctl, hb_config_str(cfg, "CONTROL_ENDPOINT"), err);
 	if (rc < 0)
 		return hb_error_prefix(err, "CONTROL_ENDPOINT");
+	if (hb_config_str(cfg, "LOCAL_ENDPOINT")[0] != '\0' &&
+	    hb_local_open(hb_config_str(cfg, "LOCAL_ENDPOINT"), HEM_LOCAL_REQUEST_MAX, &h->local, err) < 0)
+		return hb_error_prefix(err, "LOCAL_ENDPOINT");
 	if ((rc = hb_curve_client_apply(h->curve, h->sub, hb_config_str(cfg, "SUBSCRIBER_ENDPOINT"), err)) < 0)
 		return rc;
 	if (zmq_connect(h->sub, hb_config_str(cfg, "SUBSCRIBER_ENDPOINT")) < 0)
@@ -521,6 +525,7 @@ static void hem_close(struct hem *h)
 	free(h->subs);
 	free(h->run);
 	hem_verdicts_free(h);
+	hb_local_close(h->local);
 	free(h->base_path);
 	free(h->remote_base_path);
 	hb_args_free(h->remote_shell);
@@ -544,7 +549,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 	int rc;
 
 	rc = hem_open(&h, cfg, err);
-	if (rc == 0 && (items = calloc(2 + 4 * h.nrun, sizeof(*items))) == NULL)
+	if (rc == 0 && (items = calloc(HEM_POLL_ITEMS(h.nrun), sizeof(*items))) == NULL)
 		rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
 	if (rc < 0)
 		goto out;
@@ -559,7 +564,7 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 	h.dispatch_needed = true;
 	hb_notify_ready("serving");
 	for (;;) {
-		size_t n = 0, nchild;
+		size_t n = 0, nchild, nlocal = 0;
 		int64_t timer, now;
 		long timeout;
 
@@ -583,6 +588,10 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		}
 		nchild = hem_children_items(&h, items + n);
 		n += nchild;
+		if (h.local != NULL && !h.stopping) {
+			nlocal = hb_local_pollitems(h.local, items + n);
+			n += nlocal;
+		}
 		timer = hem_children_next_timer(&h);
 		timeout = 1000;
 		if (timer >= 0 && timer < timeout)
@@ -590,6 +599,8 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 		timer = hem_verdicts_next_timer(&h);
 		if (timer >= 0 && timer < timeout)
 			timeout = (long)timer;
+		if (h.local != NULL && !h.stopping)
+			timeout = hb_local_wait_ms(h.local, (int)timeout);
 		rc = zmq_poll(items, (int)n, timeout);
 		if (rc < 0 && errno != EINTR) {
 			rc = hb_error_set(err, -HB_EIO, "poll failed: %s", zmq_strerror(errno));
@@ -600,6 +611,10 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 				bus_read(&h);
 			if (items[1].revents & ZMQ_POLLIN)
 				hem_control_handle(&h);
+		}
+		if (nlocal > 0) {
+			hb_local_handle(h.local, items + n - nlocal, nlocal);
+			hem_local_handle(&h);
 		}
 		hem_children_poll(&h, items, n);
 		hem_children_timers(&h);

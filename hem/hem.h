@@ -10,6 +10,7 @@
 #include "config.h"
 #include "error.h"
 #include "hookdef.h"
+#include "local.h"
 #include "message.h"
 #include "resources.h"
 #include "schema.h"
@@ -56,6 +57,11 @@ struct hem_run {
 
 struct hem_verdicts;
 
+#define HEM_LOCAL_REQUEST_MAX 4096   /* bytes of a request on the local socket (a VERDICT needs 40) */
+/* Poll items the loop needs with nrun slots: the bus, the control socket,
+ * the local socket's listener and connections, four per running hook. */
+#define HEM_POLL_ITEMS(nrun) (2 + 1 + HB_LOCAL_CONNS_MAX + 4 * (nrun))
+
 struct hem {
 	const hb_config *cfg;
 	hb_store *store;
@@ -64,6 +70,7 @@ struct hem {
 	void *ctx;
 	void *sub;
 	void *ctl;
+	hb_local *local;             /* LOCAL_ENDPOINT (VERDICT only), or NULL */
 	const char *pub_command;     /* PUBLISHER_COMMAND_ENDPOINT */
 	struct hb_curve_client *curve; /* CURVE client keys for the publisher, or NULL */
 	char *base_path;
@@ -147,6 +154,10 @@ void hem_children_interrupt(struct hem *h);
 /* Answers the control requests waiting on the control socket. */
 void hem_control_handle(struct hem *h);
 
+/* Takes the complete requests of the local socket (LOCAL_ENDPOINT): a
+ * VERDICT is answered as on the control socket, anything else is refused. */
+void hem_local_handle(struct hem *h);
+
 /* Sends one answer on the control socket to the client whose ROUTER
  * identity is id (idlen bytes; with the empty delimiter frame of a REQ
  * client when delimiter): "OK", payload when ok, else "ERROR", payload. */
@@ -158,7 +169,8 @@ void hem_control_reply(struct hem *h, const void *id, size_t idlen, bool delimit
 int hem_replay(struct hem *h, hb_error *err);
 
 /* Creates the verdict state of h (no request waiting); freed by
- * hem_verdicts_free, which answers nothing and accepts NULL. */
+ * hem_verdicts_free, which accepts NULL and answers only the local socket's
+ * waiting requests ("hem stopped"), whose descriptors it holds. */
 int hem_verdicts_new(struct hem *h, hb_error *err);
 void hem_verdicts_free(struct hem *h);
 
@@ -168,6 +180,15 @@ void hem_verdicts_free(struct hem *h);
  * code with err set for a request to refuse at once (ERROR). */
 int hem_verdict_request(struct hem *h, const void *id, size_t idlen, bool delimiter, int64_t seq,
 			int64_t timeout_ms, hb_error *err);
+
+/* The same for a VERDICT of the local socket's connection fd, which is
+ * answered (hem_local_reply()) and closed then, and left to the caller on
+ * an error.  At most 256 of them wait at once. */
+int hem_verdict_request_local(struct hem *h, int fd, int64_t seq, int64_t timeout_ms, hb_error *err);
+
+/* Sends one answer on a connection of the local socket, "OK payload" when
+ * ok else "ERROR payload" (cut to what one answer holds), and closes it. */
+void hem_local_reply(int fd, bool ok, const char *payload);
 
 /* Notes the vote of a blocking execution that has ended (or was recorded
  * ended at once): ok allows, else reason (stderr, len bytes) refuses.  Kept

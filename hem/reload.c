@@ -22,7 +22,7 @@ static int slots_reserve(struct hem *h, size_t n, zmq_pollitem_t **items)
 
 	if (n <= h->nrun)
 		return 0;
-	it = realloc(*items, (2 + 4 * n) * sizeof(*it));
+	it = realloc(*items, HEM_POLL_ITEMS(n) * sizeof(*it));
 	if (it == NULL)
 		return -HB_ENOMEM;
 	*items = it;

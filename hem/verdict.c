@@ -10,6 +10,7 @@
 #include "log.h"
 
 #define WAITERS_MAX 4096     /* VERDICT requests kept waiting at once */
+#define LOCAL_WAITERS_MAX 256 /* ... of them from the local socket, each holding a descriptor */
 #define RECENT_MAX 1024      /* votes of ended blocking executions kept in memory */
 #define REASON_MAX 4096      /* bytes of a refusing hook's stderr given as the reason */
 #define ID_MAX 256           /* a ROUTER identity is at most 255 bytes */
@@ -18,8 +19,10 @@
 #define REPLAY_BACKOFF_MS 10000 /* ... or this often after the publisher did not answer (a REPLAY
 				 * request waits for it, holding up the loop) */
 
-/* A VERDICT request waiting for its answer. */
+/* A VERDICT request waiting for its answer: from the control socket's
+ * client id, or from the local socket's connection fd. */
 struct waiter {
+	int fd;                 /* -1: a control socket client */
 	unsigned char id[ID_MAX];
 	size_t idlen;
 	bool delimiter;
@@ -81,6 +84,9 @@ void hem_verdicts_free(struct hem *h)
 
 	if (v == NULL)
 		return;
+	for (size_t i = 0; i < v->nw; i++)
+		if (v->w[i].fd >= 0)
+			hem_local_reply(v->w[i].fd, false, "hem stopped before the verdict");
 	for (size_t i = 0; i < RECENT_MAX; i++)
 		free(v->recent[i].reason);
 	free(v->w);
@@ -211,6 +217,15 @@ static int decide(struct hem *h, int64_t seq, char **answer, hb_error *err)
 	return 0;
 }
 
+/* Sends w its answer, on the socket it came from. */
+static void waiter_reply(struct hem *h, const struct waiter *w, bool ok, const char *payload)
+{
+	if (w->fd >= 0)
+		hem_local_reply(w->fd, ok, payload);
+	else
+		hem_control_reply(h, w->id, w->idlen, w->delimiter, ok, payload);
+}
+
 /* Answers w when its verdict is known (or, when expired, with "timeout");
  * returns true when it was answered. */
 static bool try_answer(struct hem *h, const struct waiter *w, bool expired)
@@ -220,7 +235,7 @@ static bool try_answer(struct hem *h, const struct waiter *w, bool expired)
 
 	if (w->seq <= h->last_seq && decide(h, w->seq, &answer, &err) < 0) {
 		hb_log(HB_LOG_ERROR, "VERDICT %" PRId64 ": %s", w->seq, err.msg);
-		hem_control_reply(h, w->id, w->idlen, w->delimiter, false, err.msg);
+		waiter_reply(h, w, false, err.msg);
 		return true;
 	}
 	if (answer == NULL && !expired)
@@ -229,33 +244,55 @@ static bool try_answer(struct hem *h, const struct waiter *w, bool expired)
 				       "hem has not received the event yet" :
 				       "a blocking execution of the event is still queued or running") < 0) {
 		answer = NULL;
-		hem_control_reply(h, w->id, w->idlen, w->delimiter, false, "out of memory");
+		waiter_reply(h, w, false, "out of memory");
 		return true;
 	}
 	hb_log(HB_LOG_DEBUG, "VERDICT %" PRId64 ": %.*s", w->seq, (int)strcspn(answer, "\n"), answer);
-	hem_control_reply(h, w->id, w->idlen, w->delimiter, true, answer);
+	waiter_reply(h, w, true, answer);
 	return true;
+}
+
+/* Answers w at once when it can, else keeps it waiting until timeout_ms
+ * from now. */
+static int waiter_add(struct hem *h, struct waiter *w, int64_t timeout_ms, hb_error *err)
+{
+	struct hem_verdicts *v = h->verdicts;
+
+	if (v->nw == WAITERS_MAX)
+		return hb_error_set(err, -HB_ETOOBIG, "too many VERDICT requests are waiting (%d)", WAITERS_MAX);
+	w->since_ms = hem_now_ms();
+	w->deadline_ms = w->since_ms + timeout_ms;
+	if (try_answer(h, w, timeout_ms == 0))
+		return 0;
+	hb_log(HB_LOG_DEBUG, "VERDICT %" PRId64 ": waiting (last seq %" PRId64 ") for at most %" PRId64 " ms", w->seq,
+	       h->last_seq, timeout_ms);
+	v->w[v->nw++] = *w;
+	return 0;
 }
 
 int hem_verdict_request(struct hem *h, const void *id, size_t idlen, bool delimiter, int64_t seq,
 			int64_t timeout_ms, hb_error *err)
 {
-	struct hem_verdicts *v = h->verdicts;
-	struct waiter w = { .idlen = idlen, .delimiter = delimiter, .seq = seq };
+	struct waiter w = { .fd = -1, .idlen = idlen, .delimiter = delimiter, .seq = seq };
 
 	if (idlen == 0 || idlen >= ID_MAX)
 		return hb_error_set(err, -HB_EINVAL, "VERDICT from a client without a usable identity");
-	if (v->nw == WAITERS_MAX)
-		return hb_error_set(err, -HB_ETOOBIG, "too many VERDICT requests are waiting (%d)", WAITERS_MAX);
 	memcpy(w.id, id, idlen);
-	w.since_ms = hem_now_ms();
-	w.deadline_ms = w.since_ms + timeout_ms;
-	if (try_answer(h, &w, timeout_ms == 0))
-		return 0;
-	hb_log(HB_LOG_DEBUG, "VERDICT %" PRId64 ": waiting (last seq %" PRId64 ") for at most %" PRId64 " ms", seq,
-	       h->last_seq, timeout_ms);
-	v->w[v->nw++] = w;
-	return 0;
+	return waiter_add(h, &w, timeout_ms, err);
+}
+
+int hem_verdict_request_local(struct hem *h, int fd, int64_t seq, int64_t timeout_ms, hb_error *err)
+{
+	struct hem_verdicts *v = h->verdicts;
+	struct waiter w = { .fd = fd, .seq = seq };
+	size_t nlocal = 0;
+
+	for (size_t i = 0; i < v->nw; i++)
+		nlocal += v->w[i].fd >= 0;
+	if (nlocal == LOCAL_WAITERS_MAX)
+		return hb_error_set(err, -HB_ETOOBIG, "too many VERDICT requests of the local socket are waiting (%d)",
+				    LOCAL_WAITERS_MAX);
+	return waiter_add(h, &w, timeout_ms, err);
 }
 
 void hem_verdicts_poll(struct hem *h)

@@ -96,38 +96,6 @@ static void emit_usage(FILE *out)
 	      "time, 4 refused by a blocking hook, 5 no verdict under --fail-closed.\n", out);
 }
 
-int64_t hb_emit_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The --wait of emit: hem's verdict on seq within what is left of
- * timeout_ms since start_ms; returns the exit status. */
-static int emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms)
-{
-	int64_t left = a->timeout_ms - (hb_emit_clock_ms() - start_ms);
-	hb_autofree char *why = NULL;
-	hb_verdict_kind v = hb_wait_verdict(a->hem_endpoint, seq, left > 0 ? (int)left : 1, &why);
-
-	if (v == HB_VERDICT_ALLOW)
-		return HB_EXIT_OK;
-	if (v == HB_VERDICT_REFUSE) {
-		fprintf(stderr, "hm-publisher emit: seq %" PRIu64 " %s\n", seq, why ? why : "refused (out of memory)");
-		return HB_EXIT_DENIED;
-	}
-	if (a->fail_closed) {
-		fprintf(stderr, "hm-publisher emit: seq %" PRIu64 ": %s (--fail-closed: counted as refused)\n", seq,
-			why ? why : "no verdict");
-		return HB_EXIT_NO_VERDICT;
-	}
-	fprintf(stderr, "hm-publisher emit: warning: seq %" PRIu64 ": %s (fail-open: counted as allowed)\n", seq,
-		why ? why : "no verdict");
-	return HB_EXIT_OK;
-}
-
 /* Sends the event: over the local ingest socket (the arguments and the
  * object's text, which the daemon builds into the same msg) when endpoint
  * is unix://, else as EMIT of msg. */
@@ -176,7 +144,7 @@ int hb_emit_main(int argc, char **argv)
 			printf("%" PRIu64 "\n", seq);
 			fflush(stdout);
 		}
-		status = a.wait ? emit_wait(&a, seq, start_ms) : HB_EXIT_OK;
+		status = a.wait ? hb_emit_wait(&a, seq, start_ms, hb_wait_verdict) : HB_EXIT_OK;
 	} else {
 		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
 		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;

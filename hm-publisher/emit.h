@@ -15,9 +15,6 @@
 int hb_emit_send(const char *endpoint, const hb_message *msg, int timeout_ms, uint64_t *seq,
 		 hb_error *err);
 
-/* Milliseconds of CLOCK_MONOTONIC: what --timeout is measured on. */
-int64_t hb_emit_clock_ms(void);
-
 /* `hm-publisher emit ...` (argv[0] is "emit"); returns the exit status. */
 int hb_emit_main(int argc, char **argv);
 

@@ -1,4 +1,4 @@
-/* launcher.c -- hm-publisher: emit and oci-hook sent straight to the daemon's local socket; everything else run by hm-publisher-core. */
+/* launcher.c -- hm-publisher: emit and oci-hook sent straight to the daemons' local sockets; everything else run by hm-publisher-core. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "localclient.h"
 #include "oci_input.h"
+#include "wait.h"
 
 /* What fast_emit() and fast_oci_hook() return when the core is to run. */
 #define TO_CORE (-1)
@@ -69,9 +70,17 @@ static char *local_endpoint(const char *flag, const char *config)
 	return endpoint;
 }
 
-/* `emit ...` over the local socket; TO_CORE for anything that is not
- * plainly that (--help, --wait, another endpoint, arguments the core is to
- * refuse in its own words, an --object file that cannot be read). */
+/* Whether --wait (when given) can be answered without libzmq: hem's
+ * endpoint is its local socket. */
+static bool wait_local(bool wait, const char *hem_flag)
+{
+	return !wait || hb_local_path(hb_wait_endpoint(hem_flag)) != NULL;
+}
+
+/* `emit ...` over the local socket, and with --wait hem's verdict over its
+ * local socket; TO_CORE for anything that is not plainly that (--help,
+ * another endpoint, arguments the core is to refuse in its own words, an
+ * --object file that cannot be read). */
 static int fast_emit(int argc, char **argv)
 {
 	hb_emit_args a = { 0 };
@@ -83,8 +92,11 @@ static int fast_emit(int argc, char **argv)
 	uint64_t seq = 0;
 	int rc, status = TO_CORE;
 
-	if (hb_emit_wants_help(argc, argv) || hb_emit_parse(argc, argv, &a, &err) < 0 || a.wait ||
-	    hb_emit_check(&a, &err) < 0 || (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
+	int64_t start_ms = hb_emit_clock_ms();
+
+	if (hb_emit_wants_help(argc, argv) || hb_emit_parse(argc, argv, &a, &err) < 0 ||
+	    !wait_local(a.wait, a.hem_endpoint) || hb_emit_check(&a, &err) < 0 ||
+	    (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
 		goto out;
 	if (a.object_path != NULL) {
 		rc = hb_file_read(a.object_path, HB_EMIT_OBJECT_MAX, &object, &len, &err);
@@ -103,7 +115,7 @@ static int fast_emit(int argc, char **argv)
 			printf("%" PRIu64 "\n", seq);
 			fflush(stdout);
 		}
-		status = HB_EXIT_OK;
+		status = a.wait ? hb_emit_wait(&a, seq, start_ms, hb_wait_verdict_local) : HB_EXIT_OK;
 	} else {
 		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
 		if (rc == -HB_EINVAL)
@@ -115,9 +127,10 @@ out:
 	return status;
 }
 
-/* `oci-hook STAGE ...` over the local socket, with oci-hook's own policy
- * (fail-open unless --fail-closed); TO_CORE for --help, --wait, another
- * endpoint or arguments the core is to refuse. */
+/* `oci-hook STAGE ...` over the local socket, and with --wait hem's
+ * verdict over its local socket, with oci-hook's own policy (fail-open
+ * unless --fail-closed); TO_CORE for --help, another endpoint or arguments
+ * the core is to refuse. */
 static int fast_oci_hook(int argc, char **argv)
 {
 	hb_oci_hook_args a = { 0 };
@@ -127,17 +140,21 @@ static int fast_oci_hook(int argc, char **argv)
 	hb_error err = { 0 };
 	char host[HOST_NAME_MAX + 1];
 	uint64_t seq;
+	int64_t start_ms = hb_emit_clock_ms();
 	int rc, status;
 
-	if (hb_emit_wants_help(argc, argv) || hb_oci_hook_parse(argc, argv, &a, &err) < 0 || a.wait ||
-	    (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
+	if (hb_emit_wants_help(argc, argv) || hb_oci_hook_parse(argc, argv, &a, &err) < 0 ||
+	    !wait_local(a.wait, a.hem_endpoint) || (endpoint = local_endpoint(a.endpoint, a.config)) == NULL)
 		return TO_CORE;
 	status = hb_oci_hook_input_read(&a, &in);
 	if (status < 0) {
 		hb_oci_hook_local_request(argc, argv, in.state_text, in.state_len, in.config_text, in.config_len, host,
 					  sizeof(host), &r);
 		rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
-		status = rc < 0 ? hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc)) : HB_EXIT_OK;
+		if (rc < 0)
+			status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc));
+		else
+			status = a.wait ? hb_oci_hook_wait(&a, in.state->id, seq, start_ms, hb_wait_verdict_local) : HB_EXIT_OK;
 	}
 	hb_oci_hook_input_clear(&in);
 	return status;

@@ -46,27 +46,6 @@ static void oci_hook_usage(FILE *out)
 	      "time, 5 no verdict in time.  Bad arguments always exit 2.\n", out);
 }
 
-/* The --wait of oci-hook: hem's verdict on the event seq of container id
- * within what is left of the timeout since start_ms; returns the exit
- * status.  A refusal always fails the hook; no verdict follows the policy. */
-static int wait_verdict(const hb_oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms)
-{
-	int64_t left = a->timeout_ms - (hb_emit_clock_ms() - start_ms);
-	hb_autofree char *why = NULL;
-	char what[512];
-	hb_verdict_kind v = hb_wait_verdict(a->hem_endpoint, seq, left > 0 ? (int)left : 1, &why);
-
-	if (v == HB_VERDICT_ALLOW)
-		return HB_EXIT_OK;
-	if (v == HB_VERDICT_REFUSE) {
-		fprintf(stderr, "hm-publisher oci-hook: container %s (%s, seq %" PRIu64 ") %s\n", id, a->stage->state,
-			seq, why ? why : "refused (out of memory)");
-		return HB_EXIT_DENIED;
-	}
-	snprintf(what, sizeof(what), "%s event of container %s (seq %" PRIu64 ")", a->stage->state, id, seq);
-	return hb_oci_hook_give_up(a, what, why ? why : "no verdict", HB_EXIT_NO_VERDICT);
-}
-
 /* Sends the event: over the local ingest socket (the arguments, the state
  * and config.json's text, which the daemon builds into the same msg) when
  * endpoint is unix://, else as EMIT of msg. */
@@ -120,7 +99,7 @@ int hb_oci_hook_main(int argc, char **argv)
 	if (rc < 0)
 		status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc));
 	else
-		status = a.wait ? wait_verdict(&a, in.state->id, seq, start_ms) : HB_EXIT_OK;
+		status = a.wait ? hb_oci_hook_wait(&a, in.state->id, seq, start_ms, hb_wait_verdict) : HB_EXIT_OK;
 out:
 	hb_message_free(msg);
 	hb_oci_hook_input_clear(&in);

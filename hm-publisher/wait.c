@@ -1,15 +1,34 @@
-/* wait.c -- `--wait` of emit and oci-hook: after the ACK, hem's verdict on the event's blocking hooks. */
+/* wait.c -- `--wait` of emit and oci-hook without libzmq: hem's answer read, its local socket asked, the verdict turned into an exit status. */
 #include "wait.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cleanup.h"
-#include "ctlclient.h"
+#include "localclient.h"
 
+#define HEM_DEFAULT_ENDPOINT "ipc:///run/hookbus/hem.sock"   /* HB_CTL_DEFAULT_ENDPOINT, without libzmq's headers */
 #define HEM_MARGIN_MS 50   /* hem answers "timeout" this much before the client gives up */
+
+int64_t hb_emit_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *hb_wait_endpoint(const char *flag)
+{
+	const char *env = getenv("HOOKBUS_ENDPOINT");
+
+	if (flag != NULL)
+		return flag;
+	return env != NULL && env[0] != '\0' ? env : HEM_DEFAULT_ENDPOINT;
+}
 
 /* A new one-line copy of s (len bytes): line breaks and other control
  * characters become blanks, trailing blanks go. */
@@ -27,8 +46,7 @@ static char *one_line(const char *s, size_t len)
 	return out;
 }
 
-/* Turns hem's answer to VERDICT into a kind and *why. */
-static hb_verdict_kind read_answer(const char *payload, int timeout_ms, char **why)
+hb_verdict_kind hb_verdict_read(const char *payload, int timeout_ms, char **why)
 {
 	const char *nl = strchr(payload, '\n');
 	const char *rest = nl ? nl + 1 : "";
@@ -60,30 +78,79 @@ static hb_verdict_kind read_answer(const char *payload, int timeout_ms, char **w
 	return HB_VERDICT_UNKNOWN;
 }
 
-hb_verdict_kind hb_wait_verdict(const char *flag, uint64_t seq, int timeout_ms, char **why)
+int hb_wait_hem_ms(int timeout_ms)
 {
-	hb_autofree char *endpoint = NULL;
-	hb_autofree char *payload = NULL;
-	char seq_s[32], ms_s[32];
-	hb_ctl *c = NULL;
+	return timeout_ms > 2 * HEM_MARGIN_MS ? timeout_ms - HEM_MARGIN_MS : timeout_ms / 2;
+}
+
+hb_verdict_kind hb_wait_verdict_local(const char *flag, uint64_t seq, int timeout_ms, char **why)
+{
+	const char *endpoint = hb_wait_endpoint(flag);
+	char seq_s[32], ms_s[32], answer[HB_LOCAL_ANSWER_MAX + 1];
+	char *argv[] = { "VERDICT", seq_s, ms_s, NULL };
+	hb_local_request r = { .argc = 3, .argv = argv };
 	hb_error err = { 0 };
-	size_t len;
-	int hem_ms = timeout_ms > 2 * HEM_MARGIN_MS ? timeout_ms - HEM_MARGIN_MS : timeout_ms / 2;
-	int rc;
 
 	*why = NULL;
 	snprintf(seq_s, sizeof(seq_s), "%" PRIu64, seq);
-	snprintf(ms_s, sizeof(ms_s), "%d", hem_ms);
-	rc = hb_ctl_endpoint(flag, NULL, &endpoint, &err);
-	if (rc == 0)
-		rc = hb_ctl_new(endpoint, timeout_ms > 0 ? timeout_ms : 1, &c, &err);
-	if (rc == 0)
-		rc = hb_ctl_call(c, (const char *const[]){ "VERDICT", seq_s, ms_s, NULL }, &payload, &len, &err);
-	hb_ctl_free(c);
-	if (rc < 0) {
+	snprintf(ms_s, sizeof(ms_s), "%d", hb_wait_hem_ms(timeout_ms));
+	if (hb_local_call(endpoint, &r, timeout_ms > 0 ? timeout_ms : 1, answer, &err) < 0) {
 		if (asprintf(why, "no verdict from hem: %s", err.msg) < 0)
 			*why = NULL;
 		return HB_VERDICT_UNKNOWN;
 	}
-	return read_answer(payload, timeout_ms, why);
+	if (strncmp(answer, "OK ", 3) == 0)
+		return hb_verdict_read(answer + 3, timeout_ms, why);
+	if (strncmp(answer, "ERROR ", 6) != 0 || asprintf(why, "no verdict from hem: %s", answer + 6) < 0) {
+		if (asprintf(why, "malformed answer from hem's local socket: '%.64s'", answer) < 0)
+			*why = NULL;
+	}
+	return HB_VERDICT_UNKNOWN;
+}
+
+/* Milliseconds left of timeout_ms since start_ms, at least 1. */
+static int left_ms(int timeout_ms, int64_t start_ms)
+{
+	int64_t left = timeout_ms - (hb_emit_clock_ms() - start_ms);
+
+	return left > 0 ? (int)left : 1;
+}
+
+int hb_emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms, hb_verdict_fetch *fetch)
+{
+	hb_autofree char *why = NULL;
+	hb_verdict_kind v = fetch(a->hem_endpoint, seq, left_ms(a->timeout_ms, start_ms), &why);
+
+	if (v == HB_VERDICT_ALLOW)
+		return HB_EXIT_OK;
+	if (v == HB_VERDICT_REFUSE) {
+		fprintf(stderr, "hm-publisher emit: seq %" PRIu64 " %s\n", seq, why ? why : "refused (out of memory)");
+		return HB_EXIT_DENIED;
+	}
+	if (a->fail_closed) {
+		fprintf(stderr, "hm-publisher emit: seq %" PRIu64 ": %s (--fail-closed: counted as refused)\n", seq,
+			why ? why : "no verdict");
+		return HB_EXIT_NO_VERDICT;
+	}
+	fprintf(stderr, "hm-publisher emit: warning: seq %" PRIu64 ": %s (fail-open: counted as allowed)\n", seq,
+		why ? why : "no verdict");
+	return HB_EXIT_OK;
+}
+
+int hb_oci_hook_wait(const hb_oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms,
+		     hb_verdict_fetch *fetch)
+{
+	hb_autofree char *why = NULL;
+	char what[512];
+	hb_verdict_kind v = fetch(a->hem_endpoint, seq, left_ms(a->timeout_ms, start_ms), &why);
+
+	if (v == HB_VERDICT_ALLOW)
+		return HB_EXIT_OK;
+	if (v == HB_VERDICT_REFUSE) {
+		fprintf(stderr, "hm-publisher oci-hook: container %s (%s, seq %" PRIu64 ") %s\n", id, a->stage->state,
+			seq, why ? why : "refused (out of memory)");
+		return HB_EXIT_DENIED;
+	}
+	snprintf(what, sizeof(what), "%s event of container %s (seq %" PRIu64 ")", a->stage->state, id, seq);
+	return hb_oci_hook_give_up(a, what, why ? why : "no verdict", HB_EXIT_NO_VERDICT);
 }

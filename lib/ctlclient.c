@@ -31,6 +31,7 @@ static const hb_config_key hem_keys[] = {
 	{ "SUBSCRIBER_ENDPOINT", NULL, false },
 	{ "PUBLISHER_COMMAND_ENDPOINT", NULL, false },
 	{ "CONTROL_ENDPOINT", HB_CTL_DEFAULT_ENDPOINT, false },
+	{ "LOCAL_ENDPOINT", NULL, false },
 	{ "DATABASE", NULL, false },
 	{ "HOOK_BASE_PATH", NULL, false },
 	{ "REMOTE_HOOK_BASE_PATH", NULL, false },

@@ -9,6 +9,8 @@ Every test starts its own hm-publisher and hem in a temporary directory; hooks a
 The runc tests need root, runc and busybox-static (scripts/setup installs both)."""
 import json
 import os
+import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -18,7 +20,8 @@ import unittest
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD, HM_PUBLISHER, DaemonTest, RuncCase, free_port  # noqa: E402
+from harness import BUILD, HM_PUBLISHER, DaemonTest, RuncCase, free_port, wait_for  # noqa: E402
+from test_fastpath import packet  # noqa: E402
 from test_hem import HemCase, api_message, b64  # noqa: E402
 
 HOOKCTL = os.path.join(BUILD, "cli", "hookctl")
@@ -289,6 +292,98 @@ class EmitWaitTest(BlockingCase):
         self.assertIn("go with --wait", r.stderr)
 
 
+class LocalWaitTest(BlockingCase):
+    """--wait over hem's local socket (LOCAL_ENDPOINT), from the launcher alone."""
+
+    pub_extra = ("--local-endpoint", "unix://{dir}/run/publisher.local")
+
+    def setUp(self):
+        super().setUp()
+        self.pub_local = "unix://%s/run/publisher.local" % self.dir
+        self.hem_local = "unix://%s/run/hem.local" % self.dir
+        # The launcher alone in a directory of its own: it cannot find hm-publisher-core, so anything
+        # it hands to the core fails with status 2 ("cannot run hm-publisher-core").
+        self.launcher = os.path.join(self.dir, "alone", "hm-publisher")
+        os.makedirs(os.path.dirname(self.launcher))
+        shutil.copy(HM_PUBLISHER, self.launcher)
+
+    def wait_emit(self, *args, prog=None, endpoint=None):
+        env = dict(os.environ)
+        env.pop("HOOKBUS_ENDPOINT", None)
+        return subprocess.run([prog or self.launcher, "emit", "api", "one.vm.allocate", "--result", "1", "-q",
+                               "--endpoint", endpoint or self.pub_local, "--wait"] + list(args),
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    def raw(self, data):
+        """Sends data to hem's local socket as one packet and returns its answer."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.settimeout(20)
+            s.connect(self.hem_local[len("unix://"):])
+            s.send(data)
+            return s.recv(65536).decode()
+        finally:
+            s.close()
+
+    def test_allow_refuse_timeout_down(self):
+        """Over both local sockets, the launcher alone (no hm-publisher-core) gets the verdict: 0 on allow, 4
+        with the hook's id, name, execution id and stderr on refuse, fail-open 0 or --fail-closed 5 when
+        no verdict comes in time or hem's socket is not there; the core takes unix:// for hem too."""
+        self.start_hem(["--local-endpoint", self.hem_local])
+        hid = self.decider()
+        r = self.wait_emit("--param", "****", "--param", "fine", "--hem-endpoint", self.hem_local, "--timeout", "20000")
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(self.records(hid)[0]["verdict"], "allow")
+        r = self.wait_emit("--param", "****", "--param", "deny", "--hem-endpoint", self.hem_local, "--timeout", "20000")
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertRegex(r.stderr, r"^hm-publisher emit: seq \d+ refused by hook %d \(policy\) execution 1: "
+                         r"denied by policy: the request says deny\n$" % hid)
+        open(self.hold, "w").close()
+        r = self.wait_emit("--param", "****", "--param", "deny", "--hem-endpoint", self.hem_local, "--timeout", "500")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no verdict from hem within", r.stderr)
+        self.assertIn("fail-open: counted as allowed", r.stderr)
+        r = self.wait_emit("--param", "****", "--param", "deny", "--hem-endpoint", self.hem_local, "--timeout", "500",
+                      "--fail-closed")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("--fail-closed: counted as refused", r.stderr)
+        os.unlink(self.hold)
+        down = "unix://%s/run/nowhere.local" % self.dir
+        r = self.wait_emit("--hem-endpoint", down, "--fail-closed")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("no verdict from hem: cannot reach %s" % down, r.stderr)
+        # hm-publisher-core: the event over ZeroMQ, the verdict over hem's local socket.
+        r = self.wait_emit("--param", "****", "--param", "deny", "--hem-endpoint", self.hem_local, "--timeout", "20000",
+                      prog=HM_PUBLISHER, endpoint=self.pub.cmd_endpoint)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertRegex(r.stderr, r"refused by hook %d \(policy\) execution \d+: denied" % hid)
+
+    def test_bad_requests(self):
+        """hem's local socket answers VERDICT only; anything else, malformed numbers or bytes that are no
+        request get ERROR with the reason, and hem goes on answering."""
+        self.start_hem(["--local-endpoint", self.hem_local])
+        self.assertRegex(self.raw(packet("POOL", [])), r"^ERROR hem's local socket answers VERDICT")
+        self.assertRegex(self.raw(packet("VERDICT", ["1"])), r"^ERROR hem's local socket answers VERDICT")
+        self.assertRegex(self.raw(packet("VERDICT", ["x", "10"])), r"^ERROR .*seq")
+        self.assertRegex(self.raw(packet("VERDICT", ["1", "99999999999"])), r"^ERROR ")
+        self.assertRegex(self.raw(b"GET / HTTP/1.0\r\n\r\n"), r"^ERROR ")
+        seq = self.emit_api("one.vm.allocate", 1, params=("****", "fine"))
+        self.assertRegex(self.raw(packet("VERDICT", [str(seq), "10000"])), r"^OK allow\n")
+        self.assertEqual(self.h.call("POOL").count("<HOOK>"), 0)
+
+    def test_hem_stops_while_waiting(self):
+        """A local VERDICT still waiting when hem stops (for an event that never comes) is answered that hem
+        stopped, not left to time out."""
+        self.start_hem(["--local-endpoint", self.hem_local])
+        answer = []
+        t = threading.Thread(target=lambda: answer.append(self.raw(packet("VERDICT", ["1000", "60000"]))))
+        t.start()
+        wait_for(lambda: "VERDICT 1000: waiting" in self.h.log_text(), what="the VERDICT to wait")
+        self.h.stop()
+        t.join(30)
+        self.assertEqual(answer, ["ERROR hem stopped before the verdict"])
+
+
 # A CONTAINER policy: refuses a container whose process runs as uid 0.
 NO_ROOT = r'''#!/usr/bin/python3
 import base64, sys, xml.etree.ElementTree as ET
@@ -306,10 +401,11 @@ class RuncBlockingTest(RuncCase):
     def setUp(self):
         super().setUp()
         os.chmod(self.out, 0o777)
-        self.pub = self.publisher()
+        self.pub_local = "unix://%s/run/publisher.local" % self.dir
+        self.pub = self.publisher(["--local-endpoint", self.pub_local])
 
-    def policy_hem(self):
-        hem = self.hem(self.pub)
+    def policy_hem(self, extra=()):
+        hem = self.hem(self.pub, extra)
         path = os.path.join(hem.hook_base_path, "no-root.py")
         with open(path, "w") as f:
             f.write(NO_ROOT)
@@ -344,6 +440,30 @@ class RuncBlockingTest(RuncCase):
         cid, r = self.run_container()
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr.strip(), "", r.stderr)
+        self.assertTrue(self.ran(), "the uid 1000 container did not run")
+        verdicts = hem.db("SELECT verdict FROM hook_log WHERE hook_id = ? ORDER BY exec_id", (hid,))
+        self.assertEqual(verdicts, [("refuse",), ("allow",)])
+
+    def test_local_sockets(self):
+        """oci-hook --wait with the publisher's and hem's local sockets (the launcher alone, no ZeroMQ): a
+        uid 0 container is refused with the hook's reason, a uid 1000 one runs."""
+        hem_local = "unix://%s/run/hem.local" % self.dir
+        hem, hid = self.policy_hem(["--local-endpoint", hem_local])
+        hook = self.oci_hook("createRuntime", "--endpoint", self.pub_local, "--wait", "--hem-endpoint", hem_local,
+                             "--timeout", "30000")
+        self.configure({"createRuntime": [hook]}, user={"uid": 0, "gid": 0})
+        cid, r = self.run_container()
+        self.assertNotEqual(r.returncode, 0, "runc ran a uid 0 container its policy refused")
+        self.assertIn("refused by hook %d (no-root) execution 0: container %s may not run as uid 0" % (hid, cid),
+                      r.stderr)
+        self.assertFalse(self.ran(), "the refused container's command ran")
+        with open(os.path.join(self.bundle, "config.json")) as f:
+            c = json.load(f)
+        c["process"]["user"] = {"uid": 1000, "gid": 1000}
+        with open(os.path.join(self.bundle, "config.json"), "w") as f:
+            json.dump(c, f)
+        cid, r = self.run_container()
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(self.ran(), "the uid 1000 container did not run")
         verdicts = hem.db("SELECT verdict FROM hook_log WHERE hook_id = ? ORDER BY exec_id", (hid,))
         self.assertEqual(verdicts, [("refuse",), ("allow",)])

@@ -101,9 +101,11 @@ def overlap_max(intervals):
 class HemCase(DaemonTest):
     """A publisher, hem started on demand, and helpers to write hooks, emit events and read results."""
 
+    pub_extra = ()   # the publisher's options: "{dir}" in them is the test's directory
+
     def setUp(self):
         super().setUp()
-        self.pub = self.publisher()
+        self.pub = self.publisher([a.format(dir=self.dir) for a in self.pub_extra])
         self.h = None
         self.outdir = os.path.join(self.dir, "out")
         os.makedirs(self.outdir)

@@ -1,4 +1,4 @@
-/* localclient.h -- the client of the local ingest socket: one request, one answer. */
+/* localclient.h -- the client of a daemon's local socket (the publisher's ingest, hem's verdicts): one request, one answer. */
 #ifndef HB_LOCALCLIENT_H
 #define HB_LOCALCLIENT_H
 
@@ -6,6 +6,16 @@
 
 #include "error.h"
 #include "localproto.h"
+
+/*
+ * Sends r to the local socket of endpoint (unix://PATH) and waits up to
+ * timeout_ms in all for the answer, whose text is put in answer (room for
+ * HB_LOCAL_ANSWER_MAX bytes and a NUL).  Returns 0, -HB_EINVAL for an
+ * endpoint that is not unix:// with an absolute path, -HB_ETIMEDOUT when
+ * nobody answered in time (no socket, nobody listening, connection closed,
+ * timeout), -HB_EIO when no socket could be made.
+ */
+int hb_local_call(const char *endpoint, const hb_local_request *r, int timeout_ms, char *answer, hb_error *err);
 
 /*
  * Sends r to the local ingest socket of endpoint (unix://PATH) and waits up

@@ -1,4 +1,4 @@
-/* local.h -- the daemon's local ingest socket (LOCAL_ENDPOINT): accepts connections and gathers one request from each. */
+/* local.h -- a daemon's local socket (LOCAL_ENDPOINT of the publisher and of hem): accepts connections and gathers one request from each. */
 #ifndef HB_LOCAL_H
 #define HB_LOCAL_H
 

@@ -1,4 +1,4 @@
-/* localproto.c -- encodes and checks the local ingest socket's requests: length-prefixed fields after a fixed header. */
+/* localproto.c -- encodes and checks the requests of the daemons' local sockets: length-prefixed fields after a fixed header. */
 #include "localproto.h"
 
 #include <stdlib.h>

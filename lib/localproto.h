@@ -1,4 +1,4 @@
-/* localproto.h -- the request of the local ingest socket (docs/PROTOCOL.md): emit or oci-hook's arguments and what the client read for it. */
+/* localproto.h -- the request of a daemon's local socket (docs/PROTOCOL.md): a verb, its arguments and what the client read for it. */
 #ifndef HB_LOCALPROTO_H
 #define HB_LOCALPROTO_H
 
@@ -13,7 +13,7 @@
 #define HB_LOCAL_PAYLOADS_MAX 8
 #define HB_LOCAL_NAME_MAX 64      /* bytes of a verb or a payload name */
 #define HB_LOCAL_CHUNK 65536      /* bytes of one SOCK_SEQPACKET packet of a request */
-#define HB_LOCAL_ANSWER_MAX 2048  /* bytes of an answer */
+#define HB_LOCAL_ANSWER_MAX 8192  /* bytes of an answer (hem's VERDICT answer holds up to 4 KiB of a hook's stderr) */
 
 /* One payload: what the client read for the daemon (an --object file, the
  * container state, config.json, its hostname). */
@@ -23,7 +23,8 @@ typedef struct hb_local_payload {
 	size_t len;
 } hb_local_payload;
 
-/* A request: the verb ("emit" or "oci-hook") as argv[0], the arguments
+/* A request: the verb ("emit" or "oci-hook" to the publisher, "VERDICT" to
+ * hem) as argv[0], the arguments
  * after it, the payloads.  A decoded request owns its strings (argv, names)
  * and points into the decoded buffer for payload data. */
 typedef struct hb_local_request {

@@ -1,4 +1,4 @@
-/* local.c -- the local ingest socket: an AF_UNIX SOCK_SEQPACKET listener whose clients each send one request. */
+/* local.c -- a daemon's local socket: an AF_UNIX SOCK_SEQPACKET listener whose clients each send one request. */
 #include "local.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* localclient.c -- sends one request over an AF_UNIX SOCK_SEQPACKET socket and reads its one-line answer. */
+/* localclient.c -- sends one request to a daemon's local socket (AF_UNIX SOCK_SEQPACKET) and reads its one answer. */
 #include "localclient.h"
 
 #include <errno.h>
@@ -47,10 +47,10 @@ static int answer_parse(const char *endpoint, const char *line, uint64_t *seq, h
 	return hb_error_set(err, -HB_EIO, "malformed answer from %s", endpoint);
 }
 
-/* Waits until deadline for the answer on fd and parses it. */
-static int answer_read(int fd, const char *endpoint, int64_t deadline, int timeout_ms, uint64_t *seq, hb_error *err)
+/* Waits until deadline for the answer on fd: its text in answer (room for
+ * HB_LOCAL_ANSWER_MAX bytes and a NUL). */
+static int answer_read(int fd, const char *endpoint, int64_t deadline, int timeout_ms, char *answer, hb_error *err)
 {
-	char line[HB_LOCAL_ANSWER_MAX + 1];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 	int rc;
@@ -63,7 +63,7 @@ static int answer_read(int fd, const char *endpoint, int64_t deadline, int timeo
 		if (rc <= 0)
 			return hb_error_set(err, -HB_ETIMEDOUT, "no answer from %s within %d ms (is the daemon running?)",
 					    endpoint, timeout_ms);
-		n = recv(fd, line, HB_LOCAL_ANSWER_MAX, 0);
+		n = recv(fd, answer, HB_LOCAL_ANSWER_MAX, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		break;
@@ -71,11 +71,11 @@ static int answer_read(int fd, const char *endpoint, int64_t deadline, int timeo
 	if (n <= 0)
 		return hb_error_set(err, -HB_ETIMEDOUT, "%s closed the connection without an answer%s%s", endpoint,
 				    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
-	line[n] = '\0';
-	return answer_parse(endpoint, line, seq, err);
+	answer[n] = '\0';
+	return 0;
 }
 
-int hb_local_send(const char *endpoint, const hb_local_request *r, int timeout_ms, uint64_t *seq, hb_error *err)
+int hb_local_call(const char *endpoint, const hb_local_request *r, int timeout_ms, char *answer, hb_error *err)
 {
 	const char *path = hb_local_path(endpoint);
 	int64_t deadline = now_ms() + timeout_ms;
@@ -120,8 +120,16 @@ int hb_local_send(const char *endpoint, const hb_local_request *r, int timeout_m
 			return hb_error_set(err, -HB_ETIMEDOUT, "no answer from %s within %d ms (is the daemon running?)",
 					    endpoint, timeout_ms);
 		if (n < 0)   /* the daemon gave up on the request: its answer may say why */
-			return answer_read(fd, endpoint, now_ms(), timeout_ms, seq, err);
+			return answer_read(fd, endpoint, now_ms(), timeout_ms, answer, err);
 		off += (size_t)n;
 	}
-	return answer_read(fd, endpoint, deadline, timeout_ms, seq, err);
+	return answer_read(fd, endpoint, deadline, timeout_ms, answer, err);
+}
+
+int hb_local_send(const char *endpoint, const hb_local_request *r, int timeout_ms, uint64_t *seq, hb_error *err)
+{
+	char answer[HB_LOCAL_ANSWER_MAX + 1];
+	int rc = hb_local_call(endpoint, r, timeout_ms, answer, err);
+
+	return rc < 0 ? rc : answer_parse(endpoint, answer, seq, err);
 }

@@ -1,11 +1,10 @@
-/* child.c -- posix_spawn of hooks in their own process group, with pipes, a pidfd and bounded capture. */
+/* child.c -- hook processes in their own process group, with pipes, a pidfd and bounded capture. */
 #include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +14,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
 
 static void close_fd(int *fd)
 {
@@ -32,9 +26,6 @@ int hb_child_spawn(const char *path, char *const argv[], char *const envp[], con
 		   size_t stdin_len, size_t limit, hb_child *c, hb_error *err)
 {
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, in[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -44,41 +35,12 @@ int hb_child_spawn(const char *path, char *const argv[], char *const envp[], con
 		rc = hb_error_set(err, -HB_EIO, "cannot create pipes: %s", strerror(errno));
 		goto fail;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	if (stdin_data != NULL)
-		posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	else
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	sigemptyset(&none);
-	sigfillset(&defaults);
-	sigdelset(&defaults, SIGKILL);
-	sigdelset(&defaults, SIGSTOP);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&c->pid, path, &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		rc = hb_error_set(err, -HB_EIO, "cannot execute %s: %s", path, strerror(rc));
+	rc = hb_spawn_start(path, argv, envp, in[0], out[1], errp[1], &c->pid, &c->pidfd, &c->spawn, err);
+	if (rc < 0)
 		goto fail;
-	}
 	close_fd(&out[1]);
 	close_fd(&errp[1]);
 	close_fd(&in[0]);
-	c->pidfd = pidfd_open_(c->pid);
-	if (c->pidfd < 0) {
-		rc = hb_error_set(err, -HB_EIO, "pidfd_open: %s", strerror(errno));
-		kill(-c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-		goto fail;
-	}
 	c->out.fd = out[0];
 	c->err.fd = errp[0];
 	c->out.limit = c->err.limit = limit;
@@ -156,11 +118,14 @@ void hb_child_write_stdin(hb_child *c)
 
 bool hb_child_reap(hb_child *c)
 {
+	hb_error err = { 0 };
 	int status;
 	pid_t r;
 
 	if (c->exited)
 		return true;
+	if (hb_spawn_check(&c->spawn, &err) < 0 && c->exec_error == NULL)
+		c->exec_error = strdup(err.msg);
 	do {
 		r = waitpid(c->pid, &status, WNOHANG);
 	} while (r < 0 && errno == EINTR);
@@ -168,6 +133,8 @@ bool hb_child_reap(hb_child *c)
 		c->exited = true;
 		c->status = status;
 		close_fd(&c->pidfd);
+		hb_spawn_free(c->spawn);
+		c->spawn = NULL;
 	}
 	return c->exited;
 }
@@ -191,6 +158,8 @@ void hb_child_release(hb_child *c)
 			;
 		c->exited = true;
 	}
+	hb_spawn_free(c->spawn);
+	c->spawn = NULL;
 	close_fd(&c->pidfd);
 	close_fd(&c->out.fd);
 	close_fd(&c->err.fd);
@@ -198,7 +167,8 @@ void hb_child_release(hb_child *c)
 	free(c->out.buf);
 	free(c->err.buf);
 	free(c->in_data);
-	c->out.buf = c->err.buf = c->in_data = NULL;
+	free(c->exec_error);
+	c->out.buf = c->err.buf = c->in_data = c->exec_error = NULL;
 }
 
 int hb_hook_file_check(const char *path, uid_t uid, gid_t gid, hb_error *err)

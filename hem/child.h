@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "spawn.h"
 
 /* Output captured from one pipe: the first `limit` bytes are kept, the rest
  * only counted. */
@@ -32,14 +33,19 @@ typedef struct hb_child {
 	size_t in_off;
 	bool exited;
 	int status;           /* waitpid status once exited */
+	hb_spawn *spawn;      /* until the exec is known to have happened (or, when it failed, the reaping) */
+	char *exec_error;     /* owned: why the exec failed (the process then exits 127), else NULL */
 } hb_child;
 
 /* Starts path with argv (argv[0] included, NULL-terminated) and envp in a
  * new process group, stdin from stdin_data (NULL: /dev/null), stdout and
  * stderr captured up to limit bytes each.  Signal dispositions and the mask
  * are reset in the child and no descriptor of the caller leaks into it.
- * Returns 0 with *c filled, or a negative code when the program could not
- * be started (err says why: missing, not executable, ...). */
+ * Returns 0 with *c filled as soon as the process exists, without waiting
+ * for its exec (hb_spawn_start()): an exec that fails (missing, not
+ * executable, ...) ends the process with status 127 and is told in
+ * c->exec_error once hb_child_reap() has seen it.  A negative code (err
+ * says why) when no process could be made. */
 int hb_child_spawn(const char *path, char *const argv[], char *const envp[], const char *stdin_data,
 		   size_t stdin_len, size_t limit, hb_child *c, hb_error *err);
 
@@ -50,8 +56,8 @@ void hb_capture_read(hb_capture *cap);
  * the hook closed its end. */
 void hb_child_write_stdin(hb_child *c);
 
-/* Reaps the process if it has exited (non-blocking); returns true once it
- * has. */
+/* Notes how the exec went (c->exec_error) and reaps the process if it has
+ * exited (non-blocking); returns true once it has. */
 bool hb_child_reap(hb_child *c);
 
 /* Sends sig to the child's whole process group. */

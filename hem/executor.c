@@ -821,6 +821,12 @@ static void finish_run(struct hem *h, struct hem_run *r, const char *forced_stat
 	end.err = c->err.buf;
 	end.err_len = c->err.len;
 	end.err_truncated = c->err.dropped > 0;
+	if (c->exec_error != NULL) {
+		/* Recorded as a hook that could not be started always was. */
+		hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 ": %s", r->hook_id, r->exec_id, c->exec_error);
+		end = (hb_exec_end){ .state = forced_state ? forced_state : HB_EXEC_ERROR, .code = 255,
+				     .err = c->exec_error, .err_len = strlen(c->exec_error) };
+	}
 	end.end_ms = hem_now_ms();
 	hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " %s: code %d%s in %" PRId64 " ms", r->hook_id,
 	       r->exec_id, end.state, end.code, r->timed_out ? " (timed out)" : "", end.end_ms - r->start_ms);

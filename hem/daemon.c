@@ -319,11 +319,12 @@ int hem_replay(struct hem *h, hb_error *err)
 static void bus_read(struct hem *h)
 {
 	hb_error terr = { 0 };
-	int64_t seq;
 	bool batch = hb_store_begin(h->store, &terr) == 0;
 
 	/* The events of one turn are queued in one transaction (each event's
-	 * own is a savepoint within it): one commit, not one per event. */
+	 * own is a savepoint within it), which hem_children_poll() commits
+	 * together with the RUNNING marks of the hooks they start: one commit,
+	 * not one per event nor one more before the hooks start. */
 	if (!batch)
 		hb_store_rollback(h->store);
 	for (int i = 0; i < BUS_BATCH; i++) {
@@ -360,14 +361,21 @@ static void bus_read(struct hem *h)
 		hb_message_free(m);
 		hb_frames_free(&fr);
 	}
-	if (batch && hb_store_commit(h->store, &terr) < 0) {
-		/* Nothing of the turn is recorded: what hem believed taken is
-		 * taken again from the publisher by the next replay. */
-		hb_store_rollback(h->store);
-		hb_log(HB_LOG_ERROR, "recording the events of the bus: %s (they will be replayed)", terr.msg);
-		if (hb_store_last_seq(h->store, &seq, &terr) == 0)
-			h->last_seq = seq;
-	}
+	h->turn_tx = batch;
+}
+
+void hem_turn_rollback(struct hem *h)
+{
+	hb_error err = { 0 };
+	int64_t seq;
+
+	if (!h->turn_tx)
+		return;
+	h->turn_tx = false;
+	/* What hem believed taken from the bus is taken again from the
+	 * publisher by the next replay. */
+	if (hb_store_last_seq(h->store, &seq, &err) == 0)
+		h->last_seq = seq;
 }
 
 static int check_int(const hb_config *cfg, const char *key, int64_t min, int64_t max, int64_t *out, hb_error *err)
@@ -606,11 +614,13 @@ int hb_hem_run(const hb_config *cfg, hb_error *err)
 			rc = hb_error_set(err, -HB_EIO, "poll failed: %s", zmq_strerror(errno));
 			goto out;
 		}
+		/* Control requests first: their answers must follow their own
+		 * commits, never wait inside the turn's transaction. */
 		if (!h.stopping && rc > 0) {
-			if (items[0].revents & ZMQ_POLLIN)
-				bus_read(&h);
 			if (items[1].revents & ZMQ_POLLIN)
 				hem_control_handle(&h);
+			if (items[0].revents & ZMQ_POLLIN)
+				bus_read(&h);
 		}
 		if (nlocal > 0) {
 			hb_local_handle(h.local, items + n - nlocal, nlocal);

@@ -722,10 +722,13 @@ static void turn_commit(struct hem *h, bool batch, const char *what)
 
 	if (batch && hb_store_commit(h->store, &err) < 0) {
 		hb_store_rollback(h->store);
-		hb_log(HB_LOG_ERROR, "%s: %s", what, err.msg);
+		hb_log(HB_LOG_ERROR, "%s: %s%s", what, err.msg, h->turn_tx ? " (the events of the bus it held "
+		       "will be replayed)" : "");
+		hem_turn_rollback(h);
 		unclaim_all(h);
 		return;
 	}
+	h->turn_tx = false;
 	launch_all(h);
 }
 
@@ -895,16 +898,16 @@ void hem_children_poll(struct hem *h, const void *items, size_t n)
 		r->ended = hb_child_reap(&r->child) && !(r->timed_out && hb_child_group_alive(&r->child));
 		ended |= r->ended;
 	}
-	if (!ended && !h->dispatch_needed)
+	if (!ended && !h->dispatch_needed && !h->turn_tx)
 		return;
-	batch = hb_store_begin(h->store, &err) == 0;
+	batch = h->turn_tx || hb_store_begin(h->store, &err) == 0;
 	if (!batch)
 		hb_store_rollback(h->store);
 	for (size_t i = 0; i < h->nrun; i++)
 		if (h->run[i].hook_id >= 0 && h->run[i].ended)
 			finish_run(h, &h->run[i], NULL);
 	dispatch_claim(h);
-	turn_commit(h, batch, "recording the end of hooks");
+	turn_commit(h, batch, "recording the turn's events, the end of hooks and the start of others");
 }
 
 int64_t hem_children_next_timer(struct hem *h)

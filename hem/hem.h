@@ -98,6 +98,8 @@ struct hem {
 	struct hem_verdicts *verdicts; /* VERDICT requests waiting, recent votes (verdict.c) */
 	bool stopping;
 	bool dispatch_needed;
+	bool turn_tx;                /* the bus's events of this loop turn are in an open transaction,
+	                              * which hem_children_poll() commits with the turn's other records */
 };
 
 /* Milliseconds since the epoch. */
@@ -150,6 +152,10 @@ size_t hem_running(const struct hem *h);
 
 /* Kills every running hook and records it INTERRUPTED (at shutdown). */
 void hem_children_interrupt(struct hem *h);
+
+/* After the turn's transaction failed to commit: forgets that bus_read()
+ * had one open and takes last_seq back from the database. */
+void hem_turn_rollback(struct hem *h);
 
 /* Answers the control requests waiting on the control socket. */
 void hem_control_handle(struct hem *h);

@@ -19,6 +19,7 @@ from harness import BUILD, HM_PUBLISHER, Hem, Publisher, api_xml, b64, request, 
 STAMP = os.path.join(BUILD, "bench", "hb-bench-stamp")
 SPAWN = os.path.join(BUILD, "bench", "hb-bench-spawn")
 INGEST = os.path.join(BUILD, "bench", "hb-bench-ingest")
+PACE = os.path.join(BUILD, "bench", "hb-bench-pace")
 HOOKCTL = os.path.join(BUILD, "cli", "hookctl")
 
 

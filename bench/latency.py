@@ -3,44 +3,19 @@
 100 and 1,000 events/s, over the bare posix_spawn-to-running time of the same program
 (bench/stamp, which notes when it starts). Goal: p50 under 1 ms above the spawn itself."""
 import argparse
-import math
 import os
-import time
 
-from common import SPAWN, STAMP, Scratch, api_content, machine, percentile, run, wait_for
+from common import PACE, SPAWN, STAMP, Scratch, api_content, machine, percentile, run, wait_for
 
 
 def paced_acks(endpoint, rate, seconds, call="one.bench.latency"):
-    """EMITs API events of `call` at `rate` events/s for `seconds` from one DEALER; returns {seq: ack
-    ns}."""
-    import zmq
-    s = zmq.Context.instance().socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
-    content = api_content(call).encode()
-    total = int(rate * seconds)
-    acks, sent = {}, 0
-    t0 = time.monotonic()
-    while len(acks) < total:
-        due = min(total, int((time.monotonic() - t0) * rate) + 1)
-        while sent < due:
-            s.send_multipart([b"", b"EMIT", content])
-            sent += 1
-        # Sleeps until the next event is due, rounded up to the millisecond (rounded down, the loop
-        # would spin and take a core from the daemons it measures).
-        timeout = max(0.0, t0 + sent / rate - time.monotonic()) if sent < total else 1.0
-        if s.poll(math.ceil(timeout * 1000)):
-            while True:
-                try:
-                    frames = s.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
-                now = time.time_ns()
-                reply = frames[-1].decode()
-                if not reply.startswith("ACK "):
-                    raise SystemExit("EMIT refused: " + reply)
-                acks[int(reply[4:])] = now
-    s.close()
+    """EMITs API events of `call` at `rate` events/s for `seconds` from one DEALER (hb-bench-pace, in C,
+    so that the load takes little of the machine it loads); returns {seq: ack ns (CLOCK_REALTIME)}."""
+    out = run([PACE, endpoint, str(rate), str(seconds), api_content(call)], timeout=seconds + 120)
+    acks = {}
+    for line in out.splitlines():
+        seq, ns = line.split()
+        acks[int(seq)] = int(ns)
     return acks
 
 

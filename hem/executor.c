@@ -111,6 +111,7 @@ static int queue_one(struct hem *h, const struct hem_hook *hook, const hb_messag
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	e.hook_id = hook->id;
 	e.seq = (int64_t)m->seq;
+	e.new_seq = e.seq > h->last_seq;
 	e.event_key = key;
 	e.retry_of = -1;
 	e.command = d->command;

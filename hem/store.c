@@ -237,6 +237,20 @@ static int meta_set(hb_store *s, const char *key, int64_t v, hb_error *err)
 	return step_done(s, st, err);
 }
 
+/* Takes the counter key's value into *v and adds one to it, in one statement. */
+static int meta_bump(hb_store *s, const char *key, int64_t *v, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE meta SET value = value + 1 WHERE key = ? RETURNING value - 1", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "updating meta");
+	*v = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 void hb_hook_row_clear(hb_hook_row *h)
 {
 	free(h->name);
@@ -430,7 +444,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 
 	*exec_id = -1;
 	rc = hb_store_begin(s, err);
-	if (rc == 0 && e->seq >= 0 && e->retry_of < 0) {
+	if (rc == 0 && e->seq >= 0 && e->retry_of < 0 && !e->new_seq) {
 		stmt_auto sqlite3_stmt *dup = NULL;
 		rc = prepare(s, "SELECT 1 FROM hook_log WHERE hook_id = ? AND seq = ? AND retry_of IS NULL", &dup, err);
 		if (rc == 0) {
@@ -451,9 +465,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		sqlite3_reset(bump);
 	}
 	if (rc == 0)
-		rc = meta_get(s, "next_qorder", &qorder, err);
-	if (rc == 0)
-		rc = meta_set(s, "next_qorder", qorder + 1, err);
+		rc = meta_bump(s, "next_qorder", &qorder, err);
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
 			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr, "

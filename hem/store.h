@@ -84,6 +84,8 @@ typedef struct hb_exec_new {
 	int attempt;            /* 0 or 1: a first run; n: the (n-1)th automatic retry */
 	int64_t run_after_ms;   /* 0: due at once; else not started before this */
 	bool blocking;          /* an execution of a BLOCKING hook: dispatched first, and it votes */
+	bool new_seq;           /* seq is newer than every event queued before: no record of it can
+	                         * exist yet, so the duplicate check is skipped */
 } hb_exec_new;
 
 /* The end of an execution (buffers borrowed). */

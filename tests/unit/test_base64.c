@@ -98,6 +98,97 @@ static void test_malformed(void **state)
 	expect_refused("Zm9v YmE=", -HB_EINVAL, "unexpected character 0x20");
 }
 
+static int ref_value(int c)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c ? strchr(alphabet, c) : NULL;
+
+	return p ? (int)(p - alphabet) : -1;
+}
+
+/* A plain strict decoder to hold hb_base64_decode against: line breaks
+ * skipped, whole quanta, '=' only as the last one or two characters, zero
+ * unused bits.  Returns the decoded length, or -1 for malformed text. */
+static long ref_decode(const char *text, size_t len, unsigned char *out)
+{
+	char t[256];
+	size_t n = 0, pad = 0;
+	long o = 0;
+	unsigned acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != '\n' && text[i] != '\r')
+			t[n++] = text[i];
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	while (pad < n && t[n - 1 - pad] == '=')
+		pad++;
+	if (pad > 2)
+		return -1;
+	for (size_t i = 0; i < n - pad; i++) {
+		int v = ref_value((unsigned char)t[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (unsigned)v;
+		if (i % 4 == 3) {
+			out[o++] = (unsigned char)(acc >> 16);
+			out[o++] = (unsigned char)(acc >> 8);
+			out[o++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	if (pad == 2 && (acc & 0xf) == 0)
+		out[o++] = (unsigned char)(acc >> 4);
+	else if (pad == 1 && (acc & 0x3) == 0) {
+		out[o++] = (unsigned char)(acc >> 10);
+		out[o++] = (unsigned char)(acc >> 2);
+	} else if (pad != 0)
+		return -1;
+	return o;
+}
+
+/* Valid text with one to three characters replaced (by alphabet, '=', line
+ * breaks and bytes outside the alphabet, at every place): hb_base64_decode
+ * accepts exactly what the strict reference accepts, with the same bytes.
+ * libb64 alone would skip what it does not know. */
+static void test_mutations_match_strict_reference(void **state)
+{
+	static const char subst[] = "AQgw+/=\n\r !-.:_~\x01\x7f\x80\xff";
+	char *good = hb_base64_encode("twenty bytes of text", 20, NULL);
+	size_t len = strlen(good), nsubst = sizeof(subst) - 1;
+	unsigned seed = 1;
+
+	(void)state;
+	for (int round = 0; round < 200000; round++) {
+		char bad[64];
+		unsigned char ref[64], *out = NULL;
+		size_t n = 0, blen = len - (size_t)(round % 3) * 4;
+		hb_error err = { 0 };
+		long want;
+		int rc;
+
+		memcpy(bad, good, blen);
+		for (int k = 0; k <= round % 3; k++) {
+			seed = seed * 1103515245u + 12345u;
+			bad[(seed >> 8) % blen] = subst[(seed >> 20) % nsubst];
+		}
+		want = ref_decode(bad, blen, ref);
+		rc = hb_base64_decode(bad, blen, 1024, &out, &n, &err);
+		if (want < 0) {
+			assert_int_equal(rc, -HB_EINVAL);
+			assert_null(out);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(n, (size_t)want);
+			assert_memory_equal(out, ref, n);
+			free(out);
+		}
+	}
+	free(good);
+	expect_refused("QQ=A", -HB_EINVAL, "after padding");
+	expect_refused("QUJD=QQ=", -HB_EINVAL, "after padding");
+}
+
 static void test_line_breaks_skipped(void **state)
 {
 	unsigned char *out = NULL;
@@ -134,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_known_vectors),
 		cmocka_unit_test(test_large_has_no_line_breaks),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_mutations_match_strict_reference),
 		cmocka_unit_test(test_line_breaks_skipped),
 		cmocka_unit_test(test_limit),
 	};

@@ -28,6 +28,7 @@
 #include "pubreload.h"
 #include "schema.h"
 #include "signals.h"
+#include "xmlcodec.h"
 #include "zap.h"
 #include "zmqutil.h"
 
@@ -66,6 +67,7 @@ struct publisher {
 	size_t ncmd;
 	hb_journal *journal;
 	hb_schema *schema;
+	hb_xml_codec *codec;   /* libxml2's parser and serializer, kept between messages */
 	hb_zap *zap;           /* the ZAP handler when CURVE is on */
 	hb_local *local;       /* the local ingest socket, NULL when LOCAL_ENDPOINT is empty */
 	size_t max_message;
@@ -136,16 +138,24 @@ static char *keys_join(const hb_keys *keys)
 	return s;
 }
 
-/* Decodes and checks an EMIT's message and derives what publishing needs;
- * the sequence number is assigned later, in the group. */
-static void request_check(struct publisher *p, struct request *r, const char *b64, size_t len)
+/* Decodes and checks an EMIT's message, given as base64 or (from the local
+ * socket) as the XML it stands for, and derives what publishing needs; the
+ * sequence number is assigned later, in the group. */
+static void request_check(struct publisher *p, struct request *r, const char *text, size_t len, bool base64)
 {
 	hb_error err = { 0 };
 	char reason[HB_ERROR_MAX + 8];
+	int rc;
 
 	r->kind = REQ_EMIT;
-	if (hb_message_from_base64(b64, len, p->max_message, p->schema, &r->msg, &err) < 0 ||
-	    hb_message_keys(r->msg, &r->keys, &err) < 0) {
+	if (base64)
+		rc = hb_message_decode(p->codec, text, len, p->max_message, p->schema, &r->msg, &err);
+	else if (len > p->max_message)
+		rc = hb_error_set(&err, -HB_ETOOBIG, "message of %zu bytes is larger than the limit of %zu bytes",
+				  len, p->max_message);
+	else
+		rc = hb_message_parse(p->codec, text, len, p->schema, &r->msg, &err);
+	if (rc < 0 || hb_message_keys(r->msg, &r->keys, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", err.msg);
 		request_refuse(r, reason);
 		r->why = "invalid";
@@ -161,21 +171,22 @@ static void request_emit(struct publisher *p, struct request *r, const hb_frames
 		request_refuse(r, "EMIT takes exactly one frame: the base64 HOOK_MESSAGE");
 		return;
 	}
-	request_check(p, r, hb_frame_data(fr, body + 1), hb_frame_size(fr, body + 1));
+	request_check(p, r, hb_frame_data(fr, body + 1), hb_frame_size(fr, body + 1), true);
 }
 
 /* Takes the next complete request of the local socket into the next batch
  * slot: its event is built as emit or oci-hook would build it, then goes
- * through exactly what an EMIT goes through.  Returns 1 when one was
- * taken. */
+ * through exactly what an EMIT goes through from its XML on: the text that
+ * an EMIT's base64 would have decoded to is parsed and validated again.
+ * Returns 1 when one was taken. */
 static int request_take_local(struct publisher *p)
 {
 	struct request *r = &p->batch[p->nbatch];
 	hb_autofree char *buf = NULL;
-	hb_autofree char *b64 = NULL;
 	hb_message *msg = NULL;
 	hb_error err = { 0 };
-	size_t len, b64len;
+	const char *xml;
+	size_t len, xlen;
 	bool usage;
 	int fd;
 
@@ -191,12 +202,12 @@ static int request_take_local(struct publisher *p)
 		r->why = usage ? "invalid" : NULL;
 		return 1;
 	}
-	b64 = hb_message_to_base64(msg, &b64len);
-	hb_message_free(msg);
-	if (b64 == NULL)
+	xml = hb_xml_codec_dump(p->codec, xmlDocGetRootElement(msg->doc), &xlen);
+	if (xml == NULL)
 		request_refuse(r, "out of memory");
 	else
-		request_check(p, r, b64, b64len);
+		request_check(p, r, xml, xlen, false);
+	hb_message_free(msg);
 	return 1;
 }
 
@@ -289,7 +300,7 @@ static void batch_journal(struct publisher *p)
 		r->seq = hb_journal_last_seq(p->journal) + 1;
 		rc = hb_message_set_seq(r->msg, r->seq, &err);
 		if (rc == 0) {
-			r->content = hb_message_to_base64(r->msg, &r->len);
+			r->content = hb_message_encode(p->codec, r->msg, &r->len);
 			r->keys_joined = keys_join(&r->keys);
 			if (r->content == NULL || r->keys_joined == NULL)
 				rc = hb_error_set(&err, -HB_ENOMEM, "out of memory");
@@ -494,6 +505,7 @@ static void publisher_close(struct publisher *p)
 		zmq_ctx_term(p->ctx);
 	hb_journal_close(p->journal);
 	hb_schema_free(p->schema);
+	hb_xml_codec_free(p->codec);
 }
 
 static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *err)
@@ -512,6 +524,8 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 	 * libzmq drops a peer that sends anything larger still. */
 	guard = (max_msg + 2) / 3 * 4 * 2 + 65536;
 	rc = hb_schema_load("hook_message.xsd", &p->schema, err);
+	if (rc == 0)
+		rc = hb_xml_codec_new(&p->codec, err);
 	if (rc == 0)
 		rc = hb_curve_server_load(cfg, &curve, err);
 	if (rc == 0)

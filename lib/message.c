@@ -152,19 +152,25 @@ static int message_from_doc(xmlDocPtr doc, hb_schema *schema, hb_message **out, 
 	return 0;
 }
 
-int hb_message_from_xml(const char *xml, size_t len, hb_schema *schema, hb_message **out,
-			hb_error *err)
+int hb_message_parse(hb_xml_codec *codec, const char *xml, size_t len, hb_schema *schema,
+		     hb_message **out, hb_error *err)
 {
 	xmlDocPtr doc = NULL;
-	int rc = hb_xml_parse(xml, len, &doc, err);
+	int rc = codec ? hb_xml_codec_parse(codec, xml, len, &doc, err) : hb_xml_parse(xml, len, &doc, err);
 
 	if (rc < 0)
 		return rc;
 	return message_from_doc(doc, schema, out, err);
 }
 
-int hb_message_from_base64(const char *b64, size_t len, size_t max, hb_schema *schema,
-			   hb_message **out, hb_error *err)
+int hb_message_from_xml(const char *xml, size_t len, hb_schema *schema, hb_message **out,
+			hb_error *err)
+{
+	return hb_message_parse(NULL, xml, len, schema, out, err);
+}
+
+int hb_message_decode(hb_xml_codec *codec, const char *b64, size_t len, size_t max, hb_schema *schema,
+		      hb_message **out, hb_error *err)
 {
 	hb_autofree unsigned char *xml = NULL;
 	size_t xlen;
@@ -173,7 +179,13 @@ int hb_message_from_base64(const char *b64, size_t len, size_t max, hb_schema *s
 	rc = hb_base64_decode(b64, len, max, &xml, &xlen, err);
 	if (rc < 0)
 		return rc;
-	return hb_message_from_xml((const char *)xml, xlen, schema, out, err);
+	return hb_message_parse(codec, (const char *)xml, xlen, schema, out, err);
+}
+
+int hb_message_from_base64(const char *b64, size_t len, size_t max, hb_schema *schema,
+			   hb_message **out, hb_error *err)
+{
+	return hb_message_decode(NULL, b64, len, max, schema, out, err);
 }
 
 /* Starts a new document with <HOOK_MESSAGE><HOOK_TYPE>type</HOOK_TYPE>. */
@@ -325,14 +337,24 @@ int hb_message_set_seq(hb_message *m, uint64_t seq, hb_error *err)
 	return 0;
 }
 
-char *hb_message_to_base64(const hb_message *m, size_t *len)
+char *hb_message_encode(hb_xml_codec *codec, const hb_message *m, size_t *len)
 {
+	hb_autofree char *own = NULL;
+	const char *xml;
 	size_t xlen;
-	hb_autofree char *xml = hb_xml_dump(xmlDocGetRootElement(m->doc), &xlen);
 
+	if (codec != NULL)
+		xml = hb_xml_codec_dump(codec, xmlDocGetRootElement(m->doc), &xlen);
+	else
+		xml = own = hb_xml_dump(xmlDocGetRootElement(m->doc), &xlen);
 	if (xml == NULL)
 		return NULL;
 	return hb_base64_encode(xml, xlen, len);
+}
+
+char *hb_message_to_base64(const hb_message *m, size_t *len)
+{
+	return hb_message_encode(NULL, m, len);
 }
 
 static int key_add(hb_keys *keys, hb_error *err, const char *fmt, ...)

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "schema.h"
+#include "xmlcodec.h"
 
 typedef enum { HB_MSG_API = 1, HB_MSG_STATE = 2 } hb_msg_type;
 
@@ -63,6 +64,15 @@ int hb_message_from_xml(const char *xml, size_t len, hb_schema *schema, hb_messa
 int hb_message_from_base64(const char *b64, size_t len, size_t max, hb_schema *schema,
 			   hb_message **out, hb_error *err);
 
+/* hb_message_from_xml() with codec's parser context (lib/xmlcodec.h), kept
+ * from one message to the next; codec NULL parses with a context of its own. */
+int hb_message_parse(hb_xml_codec *codec, const char *xml, size_t len, hb_schema *schema,
+		     hb_message **out, hb_error *err);
+
+/* hb_message_from_base64() with codec's parser context (codec may be NULL). */
+int hb_message_decode(hb_xml_codec *codec, const char *b64, size_t len, size_t max, hb_schema *schema,
+		      hb_message **out, hb_error *err);
+
 /* Builds an API message.  in[] and outp[] are the IN and OUT parameter
  * values (positions from 1 in each); extra_xml, when non-NULL, is an XML
  * element put inside EXTRA. */
@@ -85,6 +95,10 @@ int hb_message_set_seq(hb_message *m, uint64_t seq, hb_error *err);
 /* Serializes the document and returns its base64 (no line breaks) as a new
  * string the caller frees, with its length in *len; NULL when out of memory. */
 char *hb_message_to_base64(const hb_message *m, size_t *len);
+
+/* hb_message_to_base64() with codec's serializer (codec may be NULL): the
+ * same bytes. */
+char *hb_message_encode(hb_xml_codec *codec, const hb_message *m, size_t *len);
 
 /* Derives the keys of DESIGN section 2, byte-exact with OpenNebula:
  *   API:   "EVENT API <call> <result>"

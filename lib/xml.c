@@ -27,24 +27,18 @@ static int xml_error(xmlParserCtxtPtr ctxt, hb_error *err)
 	return hb_error_set(err, -HB_EINVAL, "malformed XML at line %d: %s", e->line, msg);
 }
 
-int hb_xml_parse(const char *buf, size_t len, xmlDocPtr *out, hb_error *err)
+int hb_xml_parse_with(xmlParserCtxtPtr ctxt, const char *buf, size_t len, xmlDocPtr *out, hb_error *err)
 {
-	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 
 	if (len > (size_t)INT32_MAX)
 		return hb_error_set(err, -HB_ETOOBIG, "XML document too large");
-	ctxt = xmlNewParserCtxt();
-	if (ctxt == NULL)
-		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, HB_XML_OPTIONS);
 	if (doc == NULL || !ctxt->wellFormed) {
 		int rc = xml_error(ctxt, err);
 		xmlFreeDoc(doc);
-		xmlFreeParserCtxt(ctxt);
 		return rc;
 	}
-	xmlFreeParserCtxt(ctxt);
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {
 		xmlFreeDoc(doc);
 		return hb_error_set(err, -HB_EINVAL, "XML with a document type declaration is refused");
@@ -55,6 +49,21 @@ int hb_xml_parse(const char *buf, size_t len, xmlDocPtr *out, hb_error *err)
 	}
 	*out = doc;
 	return 0;
+}
+
+int hb_xml_parse(const char *buf, size_t len, xmlDocPtr *out, hb_error *err)
+{
+	xmlParserCtxtPtr ctxt;
+	int rc;
+
+	if (len > (size_t)INT32_MAX)
+		return hb_error_set(err, -HB_ETOOBIG, "XML document too large");
+	ctxt = xmlNewParserCtxt();
+	if (ctxt == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	rc = hb_xml_parse_with(ctxt, buf, len, out, err);
+	xmlFreeParserCtxt(ctxt);
+	return rc;
 }
 
 int hb_xml_parse_element(xmlDocPtr doc, const char *buf, size_t len, xmlNodePtr *out, hb_error *err)

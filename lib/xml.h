@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "error.h"
@@ -12,6 +13,10 @@
  * The network is never used, entities are not substituted, and a document
  * type declaration is refused.  Errors say the line and libxml2's reason. */
 int hb_xml_parse(const char *buf, size_t len, xmlDocPtr *out, hb_error *err);
+
+/* hb_xml_parse() with the caller's parser context, which it resets first
+ * and leaves ready for the next document (lib/xmlcodec.c keeps one). */
+int hb_xml_parse_with(xmlParserCtxtPtr ctxt, const char *buf, size_t len, xmlDocPtr *out, hb_error *err);
 
 /* Parses len bytes as an XML fragment of exactly one element and returns a
  * copy of that element, owned by doc, unlinked (the caller links or frees it). */

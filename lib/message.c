@@ -55,6 +55,7 @@ void hb_message_free(hb_message *m)
 	free(m->resource_id);
 	free(m->service_id);
 	free(m->remote_host);
+	free(m->src);
 	free(m);
 }
 
@@ -152,34 +153,63 @@ static int message_from_doc(xmlDocPtr doc, hb_schema *schema, hb_message **out, 
 	return 0;
 }
 
-int hb_message_parse(hb_xml_codec *codec, const char *xml, size_t len, hb_schema *schema,
-		     hb_message **out, hb_error *err)
+/* Parses xml into a checked message.  With a codec, the message keeps xml
+ * as its source text when that is its own serialization: *own (a malloc'd
+ * buffer holding xml, or NULL for one to copy) is then taken. */
+static int message_parse(hb_xml_codec *codec, const char *xml, size_t len, char **own, hb_schema *schema,
+			 hb_message **out, hb_error *err)
 {
 	xmlDocPtr doc = NULL;
+	hb_message *m = NULL;
+	size_t at = 0;
 	int rc = codec ? hb_xml_codec_parse(codec, xml, len, &doc, err) : hb_xml_parse(xml, len, &doc, err);
 
 	if (rc < 0)
 		return rc;
-	return message_from_doc(doc, schema, out, err);
+	rc = message_from_doc(doc, schema, &m, err);
+	if (rc < 0)
+		return rc;
+	if (codec != NULL && hb_xml_codec_verbatim(xml, len, "HOOK_TYPE", "SEQ", &at) && at > 0) {
+		if (own != NULL && *own != NULL) {
+			m->src = hb_steal(own);
+		} else if ((m->src = malloc(len + 1)) != NULL) {
+			memcpy(m->src, xml, len);
+			m->src[len] = '\0';
+		}
+		m->src_len = len;
+		m->seq_at = at;
+	}
+	*out = m;
+	return 0;
+}
+
+int hb_message_parse(hb_xml_codec *codec, const char *xml, size_t len, hb_schema *schema,
+		     hb_message **out, hb_error *err)
+{
+	return message_parse(codec, xml, len, NULL, schema, out, err);
 }
 
 int hb_message_from_xml(const char *xml, size_t len, hb_schema *schema, hb_message **out,
 			hb_error *err)
 {
-	return hb_message_parse(NULL, xml, len, schema, out, err);
+	return message_parse(NULL, xml, len, NULL, schema, out, err);
 }
 
 int hb_message_decode(hb_xml_codec *codec, const char *b64, size_t len, size_t max, hb_schema *schema,
 		      hb_message **out, hb_error *err)
 {
-	hb_autofree unsigned char *xml = NULL;
+	unsigned char *xml = NULL;
+	char *own;
 	size_t xlen;
 	int rc;
 
 	rc = hb_base64_decode(b64, len, max, &xml, &xlen, err);
 	if (rc < 0)
 		return rc;
-	return hb_message_parse(codec, (const char *)xml, xlen, schema, out, err);
+	own = (char *)xml;
+	rc = message_parse(codec, own, xlen, &own, schema, out, err);
+	free(own);
+	return rc;
 }
 
 int hb_message_from_base64(const char *b64, size_t len, size_t max, hb_schema *schema,
@@ -334,7 +364,24 @@ int hb_message_set_seq(hb_message *m, uint64_t seq, hb_error *err)
 		}
 	}
 	m->seq = seq;
+	m->seq_set = true;
 	return 0;
+}
+
+/* The base64 of m's source text with <SEQ>seq</SEQ> right after HOOK_TYPE:
+ * the bytes the serializer would write for m's document. */
+static char *encode_source(const hb_message *m, size_t *len)
+{
+	char seq[48];
+	int n = m->seq_set ? snprintf(seq, sizeof(seq), "<SEQ>%" PRIu64 "</SEQ>", m->seq) : 0;
+	hb_autofree char *xml = malloc(m->src_len + (size_t)n);
+
+	if (xml == NULL)
+		return NULL;
+	memcpy(xml, m->src, m->seq_at);
+	memcpy(xml + m->seq_at, seq, (size_t)n);
+	memcpy(xml + m->seq_at + (size_t)n, m->src + m->seq_at, m->src_len - m->seq_at);
+	return hb_base64_encode(xml, m->src_len + (size_t)n, len);
 }
 
 char *hb_message_encode(hb_xml_codec *codec, const hb_message *m, size_t *len)
@@ -343,6 +390,8 @@ char *hb_message_encode(hb_xml_codec *codec, const hb_message *m, size_t *len)
 	const char *xml;
 	size_t xlen;
 
+	if (m->src != NULL)
+		return encode_source(m, len);
 	if (codec != NULL)
 		xml = hb_xml_codec_dump(codec, xmlDocGetRootElement(m->doc), &xlen);
 	else

@@ -2,6 +2,7 @@
 #ifndef HB_MESSAGE_H
 #define HB_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,15 @@ typedef struct hb_message {
 	char *service_id;
 	char *remote_host;
 	xmlNodePtr body;
+	/* Decoded with a codec: the text the document was parsed from, kept
+	 * when it is its own serialization (hb_xml_codec_verbatim()), so that
+	 * encoding inserts SEQ into it instead of serializing the document
+	 * again; NULL otherwise.  Only hb_message_set_seq() may then change
+	 * doc. */
+	char *src;
+	size_t src_len;
+	size_t seq_at;          /* where SEQ goes in src: right after HOOK_TYPE */
+	bool seq_set;           /* hb_message_set_seq() was called */
 } hb_message;
 
 /* The keys a message is published under, in publishing order. */
@@ -65,11 +75,13 @@ int hb_message_from_base64(const char *b64, size_t len, size_t max, hb_schema *s
 			   hb_message **out, hb_error *err);
 
 /* hb_message_from_xml() with codec's parser context (lib/xmlcodec.h), kept
- * from one message to the next; codec NULL parses with a context of its own. */
+ * from one message to the next; codec NULL parses with a context of its own.
+ * With a codec, the message keeps a copy of xml when it can (see src). */
 int hb_message_parse(hb_xml_codec *codec, const char *xml, size_t len, hb_schema *schema,
 		     hb_message **out, hb_error *err);
 
-/* hb_message_from_base64() with codec's parser context (codec may be NULL). */
+/* hb_message_from_base64() with codec's parser context (codec may be NULL);
+ * with a codec, the message keeps the decoded text when it can (see src). */
 int hb_message_decode(hb_xml_codec *codec, const char *b64, size_t len, size_t max, hb_schema *schema,
 		      hb_message **out, hb_error *err);
 
@@ -97,7 +109,8 @@ int hb_message_set_seq(hb_message *m, uint64_t seq, hb_error *err);
 char *hb_message_to_base64(const hb_message *m, size_t *len);
 
 /* hb_message_to_base64() with codec's serializer (codec may be NULL): the
- * same bytes. */
+ * same bytes.  A message that kept its source text is not serialized again:
+ * its SEQ is put into that text. */
 char *hb_message_encode(hb_xml_codec *codec, const hb_message *m, size_t *len);
 
 /* Derives the keys of DESIGN section 2, byte-exact with OpenNebula:

@@ -119,3 +119,111 @@ const char *hb_xml_codec_dump(hb_xml_codec *c, xmlNodePtr node, size_t *len)
 	}
 	return c->out;
 }
+
+static bool name_start(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+}
+
+static bool name_char(char ch)
+{
+	return name_start(ch) || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
+}
+
+/* The length of the name at x[i..n), 0 when there is none. */
+static size_t name_len(const char *x, size_t i, size_t n)
+{
+	size_t j = i;
+
+	if (j >= n || !name_start(x[j]))
+		return 0;
+	while (j < n && name_char(x[j]))
+		j++;
+	return j - i;
+}
+
+static bool name_is(const char *x, size_t i, size_t nlen, const char *name)
+{
+	return strlen(name) == nlen && memcmp(x + i, name, nlen) == 0;
+}
+
+/* The length of the reference at x[i..n) (x[i] is '&') when it is one that
+ * the serializer writes itself, else 0. */
+static size_t ref_len(const char *x, size_t i, size_t n)
+{
+	static const char *const refs[] = { "&lt;", "&gt;", "&amp;", "&#13;" };
+
+	for (size_t r = 0; r < sizeof(refs) / sizeof(refs[0]); r++) {
+		size_t l = strlen(refs[r]);
+		if (n - i >= l && memcmp(x + i, refs[r], l) == 0)
+			return l;
+	}
+	return 0;
+}
+
+bool hb_xml_codec_verbatim(const char *xml, size_t len, const char *child, const char *skip, size_t *after)
+{
+	size_t i = 0, depth = 0, found = 0;
+	bool open_last = false, done = false;
+
+	if (len == 0 || xml[0] != '<')
+		return false;
+	while (i < len) {
+		if (xml[i] != '<') {
+			/* Text, only inside the root. */
+			if (depth == 0)
+				return false;
+			const char *lt = memchr(xml + i, '<', len - i);
+			size_t end = lt ? (size_t)(lt - xml) : len;
+			const char *amp;
+			if (memchr(xml + i, '>', end - i) != NULL || memchr(xml + i, '\r', end - i) != NULL)
+				return false;
+			while ((amp = memchr(xml + i, '&', end - i)) != NULL) {
+				size_t r = ref_len(xml, (size_t)(amp - xml), end);
+				if (r == 0)
+					return false;
+				i = (size_t)(amp - xml) + r;
+			}
+			i = end;
+			open_last = false;
+			continue;
+		}
+		if (done)
+			return false;
+		if (i + 1 < len && xml[i + 1] == '/') {
+			size_t nl = name_len(xml, i + 2, len);
+			/* <A></A> comes back as <A/>. */
+			if (nl == 0 || open_last || i + 2 + nl >= len || xml[i + 2 + nl] != '>' || depth == 0)
+				return false;
+			depth--;
+			if (depth == 1 && found == 0 && name_is(xml, i + 2, nl, child))
+				found = i + 3 + nl;
+			i += 3 + nl;
+			done = depth == 0;
+			open_last = false;
+		} else {
+			size_t nl = name_len(xml, i + 1, len), end = i + 1 + nl;
+			if (nl == 0 || end >= len)
+				return false;
+			if (depth == 1 && name_is(xml, i + 1, nl, skip))
+				return false;
+			if (xml[end] == '>') {
+				depth++;
+				open_last = true;
+				i = end + 1;
+			} else if (xml[end] == '/' && end + 1 < len && xml[end + 1] == '>') {
+				if (depth == 1 && found == 0 && name_is(xml, i + 1, nl, child))
+					found = end + 2;
+				done = depth == 0;
+				open_last = false;
+				i = end + 2;
+			} else {
+				return false;
+			}
+		}
+	}
+	if (!done)
+		return false;
+	*after = found;
+	return true;
+}

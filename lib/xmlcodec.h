@@ -2,6 +2,7 @@
 #ifndef HB_XMLCODEC_H
 #define HB_XMLCODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libxml/tree.h>
@@ -30,5 +31,20 @@ int hb_xml_codec_parse(hb_xml_codec *c, const char *buf, size_t len, xmlDocPtr *
  * to c and stays valid until c's next dump or its free.  NULL when out of
  * memory. */
 const char *hb_xml_codec_dump(hb_xml_codec *c, xmlNodePtr node, size_t *len);
+
+/* Whether xml, once parsed, serializes back to itself byte for byte with
+ * hb_xml_codec_dump(), so that it can stand for its own serialization.  The
+ * judgment is conservative and meant for documents that libxml2 wrote: a
+ * root element and nothing around it; elements without attributes or
+ * namespaces, with ASCII names; no empty element written as an open and a
+ * close tag; text with no '>' and no carriage return, whose only references
+ * are the &lt; &gt; &amp; and &#13; that the serializer writes; no comment,
+ * processing instruction, CDATA or declaration.  Anything else is answered
+ * false (the caller serializes).  It does not check well-formedness: xml
+ * must be a document that the parser accepted.  When the answer is true,
+ * *after is the offset just past the root's first child element named
+ * child (0 when there is none) and the root has no child element named
+ * skip. */
+bool hb_xml_codec_verbatim(const char *xml, size_t len, const char *child, const char *skip, size_t *after);
 
 #endif

@@ -320,6 +320,83 @@ class ReplayTest(DaemonTest):
         self.assertEqual(self.emit_raw(pub, 1), [51])
 
 
+class PipelinedBatchTest(DaemonTest):
+    def test_one_batch_of_good_and_bad_emits(self):
+        """A burst of EMITs in flight at once from one pipelining client (one group commit): each
+        bad one is refused on its own, every good one is acked in turn with the next sequence
+        number, published with exactly the bytes journaled (its text with SEQ after HOOK_TYPE
+        when that text is libxml2's own serialization, its serialization otherwise), and is in
+        the journal when the publisher is killed then."""
+        import zmq
+        pub = self.publisher()
+        sub = self.subscriber(pub)
+        settle_subscription(pub, sub)
+        head = int(request(pub.cmd_endpoint, ["REPLAY 999999"])[0].split()[3])
+        verbatim = [api_xml("one.vm.v%d" % i, params=("a &amp; b &lt;c&gt; caf\u00e9 %d" % i,)) for i in range(4)]
+        reserialized = [
+            api_xml("one.vm.attr").replace("</CALL_INFO>", '<EXTRA><X a="1"/></EXTRA></CALL_INFO>'),
+            "<?xml version='1.0'?>\n" + vm_xml(7) + "\n",
+            vm_xml(8).replace("<REMOTE_HOST/>", "<REMOTE_HOST></REMOTE_HOST>"),
+            api_xml("one.vm.cdata", params=("<![CDATA[x<y]]>",)),
+        ]
+        bad = [b"!!not base64", b64("<HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE>").encode(),
+               b64('<!DOCTYPE a [<!ENTITY x "y">]>' + api_xml()).encode(),
+               b64("<HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE></HOOK_MESSAGE>").encode()]
+        burst = []
+        for i in range(120):
+            if i % 10 == 3:
+                burst.append(("bad", bad[(i // 10) % len(bad)], None))
+            elif i % 10 == 6:
+                x = reserialized[(i // 10) % len(reserialized)]
+                burst.append(("reserialized", b64(x).encode(), x))
+            else:
+                x = verbatim[i % len(verbatim)]
+                burst.append(("verbatim", b64(x).encode(), x))
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        self.cleanups.append(s.close)
+        s.connect(pub.cmd_endpoint)
+        for _, content, _ in burst:
+            s.send_multipart([b"", b"EMIT", content], copy=True)
+        replies = []
+        for _ in burst:
+            self.assertTrue(s.poll(10000), "a reply for every EMIT")
+            replies.append(s.recv_multipart()[1])
+        acked = []
+        for (kind, _, _), rep in zip(burst, replies):
+            if kind == "bad":
+                self.assertTrue(rep.startswith(b"ERROR "), rep)
+            else:
+                self.assertTrue(rep.startswith(b"ACK "), rep)
+                acked.append(int(rep.split()[1]))
+        self.assertEqual(acked, list(range(head + 1, head + 1 + len(acked))), "consecutive, in arrival order")
+        published = {}
+        while set(published) != set(acked):
+            m = sub.recv()
+            self.assertIsNotNone(m, "every acked EMIT published")
+            published.setdefault(int(decode(m[1]).findtext("SEQ")), []).append(m[1])
+        pub.kill()
+        db = sqlite3.connect(pub.journal)
+        journal = dict(db.execute("SELECT seq, content FROM event WHERE seq > ?", (head,)).fetchall())
+        db.close()
+        self.assertEqual(sorted(journal), acked, "every acked EMIT journaled before its ACK")
+        good = [(kind, x) for kind, _, x in burst if kind != "bad"]
+        for seq, (kind, x) in zip(acked, good):
+            for content in published[seq]:
+                self.assertEqual(content, journal[seq].encode(), "published and journaled bytes are the same")
+            text = base64.b64decode(journal[seq], validate=True).decode()
+            if kind == "verbatim":
+                at = x.index("</HOOK_TYPE>") + len("</HOOK_TYPE>")
+                self.assertEqual(text, x[:at] + "<SEQ>%d</SEQ>" % seq + x[at:])
+            else:
+                got = ET.fromstring(text)
+                self.assertEqual(got.findtext("SEQ"), str(seq))
+                self.assertEqual(list(got)[1].tag, "SEQ", "SEQ right after HOOK_TYPE")
+                got.remove(got.find("SEQ"))
+                self.assertEqual(ET.tostring(got), ET.tostring(ET.fromstring(x.strip().split("?>")[-1].strip())))
+                self.assertNotEqual(text, x, "serialized again")
+
+
 class HighWaterMarkTest(DaemonTest):
     def test_slow_subscriber_sees_gaps_and_replays_them(self):
         """A subscriber that does not read while the PUB queue overflows (HWM 5) loses messages

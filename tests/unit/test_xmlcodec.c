@@ -108,6 +108,10 @@ static void test_inline_documents(void **state)
 		"</CALL_INFO></HOOK_MESSAGE>",
 		"<!DOCTYPE HOOK_MESSAGE [<!ATTLIST HOOK_TYPE a CDATA \"d\">]><HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE>"
 		"</HOOK_MESSAGE>",
+		/* A default namespace declared in a refused document must not
+		 * reach the next one through the parser context. */
+		"<!DOCTYPE HOOK_MESSAGE [<!ATTLIST HOOK_TYPE xmlns CDATA \"urn:x\"><!ATTLIST CALL xmlns:p CDATA \"urn:p\">]>"
+		"<HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE></HOOK_MESSAGE>",
 		"<HOOK_MESSAGE><HOOK_TYPE>API</HOOK_TYPE>",
 		"<HOOK_MESSAGE><HOOK_TYPE a=\"1\" a=\"2\">API</HOOK_TYPE></HOOK_MESSAGE>",
 		"not xml at all",

@@ -246,7 +246,7 @@ static int replay_take(struct hem *h, const hb_frames *fr, uint64_t first, hb_er
 		prev = data;
 		prev_len = len;
 		cur++;
-		if (hb_message_from_base64(data, len, h->max_message, h->msg_schema, &m, &e) < 0) {
+		if (hb_message_decode(h->codec, data, len, h->max_message, h->msg_schema, &m, &e) < 0) {
 			hb_log(HB_LOG_ERROR, "replayed message of seq %" PRId64 " dropped: %s", cur, e.msg);
 			hb_metric_add(HM_EVENTS_DROPPED, 1);
 			if (cur == h->last_seq + 1 && (rc = hb_store_set_last_seq(h->store, cur, err)) == 0)
@@ -341,7 +341,7 @@ static void bus_read(struct hem *h)
 		if (rc < 0 || fr.n != 2) {
 			hb_log(HB_LOG_WARN, "bus message dropped: %s", rc < 0 ? err.msg : "not two frames");
 			hb_metric_add(HM_EVENTS_DROPPED, 1);
-		} else if (hb_message_from_base64(hb_frame_data(&fr, 1), hb_frame_size(&fr, 1), h->max_message,
+		} else if (hb_message_decode(h->codec, hb_frame_data(&fr, 1), hb_frame_size(&fr, 1), h->max_message,
 						  h->msg_schema, &m, &err) < 0) {
 			hb_log(HB_LOG_WARN, "bus message '%.*s' dropped: %s", (int)(hb_frame_size(&fr, 0) > 200 ? 200 : hb_frame_size(&fr, 0)),
 			       hb_frame_data(&fr, 0), err.msg);
@@ -483,6 +483,8 @@ static int hem_open(struct hem *h, const hb_config *cfg, hb_error *err)
 	if (rc == 0)
 		rc = hb_schema_load("hook_message.xsd", &h->msg_schema, err);
 	if (rc == 0)
+		rc = hb_xml_codec_new(&h->codec, err);
+	if (rc == 0)
 		rc = hb_curve_client_from_config(cfg, &h->curve, err);
 	if (rc == 0)
 		rc = hb_store_open(hb_config_str(cfg, "DATABASE"), &h->store, err);
@@ -546,6 +548,7 @@ static void hem_close(struct hem *h)
 		zmq_ctx_term(h->ctx);
 	hb_store_close(h->store);
 	hb_schema_free(h->msg_schema);
+	hb_xml_codec_free(h->codec);
 	hb_resources_free(h->res);
 }
 

@@ -34,10 +34,10 @@ int64_t hem_now_ms(void)
 }
 
 /* Returns the base64 of node's serialization (a new string), or NULL. */
-static char *node_base64(xmlNodePtr node)
+static char *node_base64(struct hem *h, xmlNodePtr node)
 {
 	size_t len;
-	hb_autofree char *xml = node ? hb_xml_dump(node, &len) : NULL;
+	const char *xml = node ? hb_xml_codec_dump(h->codec, node, &len) : NULL;
 
 	return xml ? hb_base64_encode(xml, len, NULL) : NULL;
 }
@@ -202,8 +202,8 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 			if (!filter_passes(h, hook, m))
 				break;
 			if (!any) {
-				api_b64 = m->type == HB_MSG_API ? node_base64(m->body) : NULL;
-				tmpl_b64 = m->type == HB_MSG_STATE ? node_base64(m->body) : NULL;
+				api_b64 = m->type == HB_MSG_API ? node_base64(h, m->body) : NULL;
+				tmpl_b64 = m->type == HB_MSG_STATE ? node_base64(h, m->body) : NULL;
 				if (api_b64 == NULL && tmpl_b64 == NULL)
 					rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
 				any = true;

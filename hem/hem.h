@@ -14,6 +14,7 @@
 #include "message.h"
 #include "resources.h"
 #include "schema.h"
+#include "xmlcodec.h"
 #include "child.h"
 #include "store.h"
 
@@ -67,6 +68,7 @@ struct hem {
 	hb_store *store;
 	hb_resources *res;
 	hb_schema *msg_schema;
+	hb_xml_codec *codec;         /* parses every bus message and writes out their bodies */
 	void *ctx;
 	void *sub;
 	void *ctl;

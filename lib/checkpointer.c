@@ -2,11 +2,13 @@
  * no longer stall the loop of the daemon that commits (bench/latency.py's p99). */
 #include "checkpointer.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHECKPOINT_PAGES 1000   /* SQLite's default wal_autocheckpoint */
 #define CATCH_UP_PAGES 8000     /* the committing thread checkpoints itself past this */
@@ -14,6 +16,7 @@
 struct hb_checkpointer {
 	sqlite3 *main;           /* the daemon's connection (its WAL hook is ours) */
 	sqlite3 *db;             /* the thread's own connection */
+	int fd;                  /* the database file, to flush what the thread's checkpoints wrote */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -28,8 +31,9 @@ struct hb_checkpointer {
  * all of the WAL, and only a WAL copied whole starts again from its
  * beginning: under a steady stream of commits it would grow without end.
  * Past CATCH_UP_PAGES the committing thread (the only writer) checkpoints
- * too: the thread has copied most frames already, so this one copies few,
- * and the next commit starts the WAL over. */
+ * too: the thread has copied most frames already, and flushed them to the
+ * disk, so this one copies few and its sync has little to write; the next
+ * commit starts the WAL over. */
 static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	hb_checkpointer *c = arg;
@@ -64,8 +68,14 @@ static void *checkpointer_main(void *arg)
 		c->due = false;
 		pthread_mutex_unlock(&c->lock);
 		/* Busy (another checkpoint running) or failed: the next commit
-		 * past the threshold asks again. */
+		 * past the threshold asks again.  A checkpoint that could not
+		 * copy the whole WAL does not sync the database file: the pages
+		 * it wrote are flushed here, not by the committing thread's
+		 * checkpoint past CATCH_UP_PAGES, whose sync would otherwise
+		 * write them all while the daemon's loop waits. */
 		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (c->fd >= 0)
+			fdatasync(c->fd);
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -87,6 +97,16 @@ int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, 
 		return rc;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
+	/* A connection learns that the database is in WAL mode, and opens the
+	 * WAL, at its first read: until then its checkpoints do nothing. */
+	if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = hb_error_set(err, -HB_EIO, "cannot read database %s for checkpoints: %s", path,
+				  sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return rc;
+	}
+	c->fd = open(path, O_RDONLY | O_CLOEXEC);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	rc = pthread_create(&c->thread, NULL, checkpointer_main, c);
@@ -94,6 +114,8 @@ int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, 
 		pthread_cond_destroy(&c->wake);
 		pthread_mutex_destroy(&c->lock);
 		sqlite3_close(c->db);
+		if (c->fd >= 0)
+			close(c->fd);
 		free(c);
 		return hb_error_set(err, -HB_EIO, "cannot start the checkpoint thread: %s", strerror(rc));
 	}
@@ -116,5 +138,7 @@ void hb_checkpointer_stop(hb_checkpointer *c)
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
 	sqlite3_close(c->db);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 }

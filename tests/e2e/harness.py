@@ -119,10 +119,7 @@ class Publisher(Daemon):
 
     def __init__(self, d, extra=(), journal=None):
         self.dir = d
-        self.pub_port = free_port()
-        self.cmd_port = free_port()
-        self.pub_endpoint = "tcp://127.0.0.1:%d" % self.pub_port
-        self.cmd_endpoint = "tcp://127.0.0.1:%d" % self.cmd_port
+        self.pick_ports()
         self.ipc_endpoint = "ipc://%s/run/publisher.sock" % d
         self.journal = journal or os.path.join(d, "state", "journal.db")
         self.log = os.path.join(d, "hm-publisher.log")
@@ -139,11 +136,34 @@ class Publisher(Daemon):
                 "--command-endpoint", self.cmd_endpoint, "--command-endpoint", self.ipc_endpoint,
                 "--journal", self.journal, "--debug-level", "3", "--log", self.log] + self.extra
 
+    def pick_ports(self):
+        self.pub_port = free_port()
+        self.cmd_port = free_port()
+        self.pub_endpoint = "tcp://127.0.0.1:%d" % self.pub_port
+        self.cmd_endpoint = "tcp://127.0.0.1:%d" % self.cmd_port
+
     def start(self):
-        with open(self.out, "ab") as out:
-            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-        wait_for(self.ready, what="hm-publisher to answer")
+        # free_port() only says a port is free now: a test running beside this one may bind it
+        # first. A first start that loses that race takes other ports; a restart keeps its own,
+        # which hem and the subscribers already use.
+        for attempt in range(5):
+            pos = os.path.getsize(self.out) if os.path.exists(self.out) else 0
+            with open(self.out, "ab") as out:
+                self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            try:
+                wait_for(self.ready, what="hm-publisher to answer")
+                break
+            except AssertionError:
+                with open(self.out) as f:
+                    f.seek(pos)
+                    lost = "Address already in use" in f.read()
+                if self.started or not lost or attempt == 4:
+                    raise
+                self.pick_ports()
+        self.started = True
         return self
+
+    started = False
 
     def ready(self):
         if self.proc.poll() is not None:

@@ -82,6 +82,17 @@ static void *checkpointer_main(void *arg)
 	return NULL;
 }
 
+/* Frees c, whose thread has not started or has been joined. */
+static void checkpointer_free(hb_checkpointer *c)
+{
+	pthread_cond_destroy(&c->wake);
+	pthread_mutex_destroy(&c->lock);
+	sqlite3_close(c->db);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
 int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, hb_error *err)
 {
 	hb_checkpointer *c = calloc(1, sizeof(*c));
@@ -89,11 +100,13 @@ int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, 
 
 	if (c == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	c->fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = hb_error_set(err, -HB_EIO, "cannot open database %s for checkpoints: %s", path,
 				  c->db ? sqlite3_errmsg(c->db) : "out of memory");
-		sqlite3_close(c->db);
-		free(c);
+		checkpointer_free(c);
 		return rc;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
@@ -102,21 +115,13 @@ int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, 
 	if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = hb_error_set(err, -HB_EIO, "cannot read database %s for checkpoints: %s", path,
 				  sqlite3_errmsg(c->db));
-		sqlite3_close(c->db);
-		free(c);
+		checkpointer_free(c);
 		return rc;
 	}
 	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
 	rc = pthread_create(&c->thread, NULL, checkpointer_main, c);
 	if (rc != 0) {
-		pthread_cond_destroy(&c->wake);
-		pthread_mutex_destroy(&c->lock);
-		sqlite3_close(c->db);
-		if (c->fd >= 0)
-			close(c->fd);
-		free(c);
+		checkpointer_free(c);
 		return hb_error_set(err, -HB_EIO, "cannot start the checkpoint thread: %s", strerror(rc));
 	}
 	c->main = db;
@@ -135,10 +140,5 @@ void hb_checkpointer_stop(hb_checkpointer *c)
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->wake);
-	pthread_mutex_destroy(&c->lock);
-	sqlite3_close(c->db);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
+	checkpointer_free(c);
 }

@@ -2,7 +2,6 @@
 #include "emit.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,16 +138,7 @@ int hb_emit_main(int argc, char **argv)
 		goto out;
 	}
 	rc = emit_send(argc, argv, endpoint, msg, &obj, a.timeout_ms, &seq, &err);
-	if (rc == 0) {
-		if (!a.quiet) {
-			printf("%" PRIu64 "\n", seq);
-			fflush(stdout);
-		}
-		status = a.wait ? hb_emit_wait(&a, seq, start_ms, hb_wait_verdict) : HB_EXIT_OK;
-	} else {
-		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
-		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
-	}
+	status = hb_emit_finish(&a, rc, seq, err.msg, start_ms, hb_wait_verdict);
 out:
 	hb_message_free(msg);
 	free(obj.owned);

@@ -136,3 +136,8 @@ int hb_emit_endpoint(const char *flag, const char *config, char **out, hb_error 
 	hb_config_free(cfg);
 	return *out ? 0 : hb_error_set(err, -HB_ENOMEM, "out of memory");
 }
+
+int hb_emit_status(int rc)
+{
+	return rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
+}

@@ -55,4 +55,8 @@ bool hb_emit_wants_help(int argc, char **argv);
  * the caller frees. */
 int hb_emit_endpoint(const char *flag, const char *config, char **out, hb_error *err);
 
+/* The exit status of a failed send (emit's; oci-hook's under --fail-closed):
+ * refused by the publisher 1, bad arguments or input 2, no answer 3. */
+int hb_emit_status(int rc);
+
 #endif

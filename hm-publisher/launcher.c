@@ -1,6 +1,5 @@
 /* launcher.c -- hm-publisher: emit and oci-hook sent straight to the daemons' local sockets; everything else run by hm-publisher-core. */
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,18 +109,7 @@ static int fast_emit(int argc, char **argv)
 		r.payload[r.npayloads++] = (hb_local_payload){ .name = "object", .data = object, .len = len };
 	}
 	rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
-	if (rc == 0) {
-		if (!a.quiet) {
-			printf("%" PRIu64 "\n", seq);
-			fflush(stdout);
-		}
-		status = a.wait ? hb_emit_wait(&a, seq, start_ms, hb_wait_verdict_local) : HB_EXIT_OK;
-	} else {
-		fprintf(stderr, "hm-publisher emit: %s\n", err.msg);
-		if (rc == -HB_EINVAL)
-			fputs("Try 'hm-publisher emit --help'.\n", stderr);
-		status = rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
-	}
+	status = hb_emit_finish(&a, rc, seq, err.msg, start_ms, hb_wait_verdict_local);
 out:
 	hb_emit_args_clear(&a);
 	return status;
@@ -152,7 +140,7 @@ static int fast_oci_hook(int argc, char **argv)
 					  sizeof(host), &r);
 		rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
 		if (rc < 0)
-			status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc));
+			status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_emit_status(rc));
 		else
 			status = a.wait ? hb_oci_hook_wait(&a, in.state->id, seq, start_ms, hb_wait_verdict_local) : HB_EXIT_OK;
 	}

@@ -97,7 +97,7 @@ int hb_oci_hook_main(int argc, char **argv)
 	rc = oci_send(argc, argv, endpoint, msg, in.state_text, in.state_len, in.config_text, in.config_len, a.timeout_ms,
 		      &seq, &err);
 	if (rc < 0)
-		status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_oci_hook_status(rc));
+		status = hb_oci_hook_give_up(&a, in.what, err.msg, hb_emit_status(rc));
 	else
 		status = a.wait ? hb_oci_hook_wait(&a, in.state->id, seq, start_ms, hb_wait_verdict) : HB_EXIT_OK;
 out:

@@ -111,11 +111,6 @@ void hb_oci_hook_local_request(int argc, char **argv, const char *state, size_t 
 	r->payload[r->npayloads++] = (hb_local_payload){ .name = "host", .data = host, .len = strlen(host) };
 }
 
-int hb_oci_hook_status(int rc)
-{
-	return rc == -HB_EPERM ? HB_EXIT_REFUSED : rc == -HB_EINVAL ? HB_EXIT_USAGE : HB_EXIT_UNREACHABLE;
-}
-
 int hb_oci_hook_input_read(const hb_oci_hook_args *a, hb_oci_hook_input *in)
 {
 	hb_error err = { 0 };

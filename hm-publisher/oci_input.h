@@ -62,8 +62,4 @@ void hb_oci_hook_input_clear(hb_oci_hook_input *in);
 void hb_oci_hook_local_request(int argc, char **argv, const char *state, size_t state_len, const char *config,
 			       size_t config_len, char *host, size_t size, hb_local_request *r);
 
-/* The exit status (under --fail-closed) of a failed send: refused 1, bad
- * arguments or input 2, no answer 3. */
-int hb_oci_hook_status(int rc);
-
 #endif

@@ -1,4 +1,4 @@
-/* wait.c -- `--wait` of emit and oci-hook without libzmq: hem's answer read, its local socket asked, the verdict turned into an exit status. */
+/* wait.c -- the end of emit and oci-hook without libzmq: the answer said, and with --wait hem's verdict asked on its local socket and turned into an exit status. */
 #include "wait.h"
 
 #include <inttypes.h>
@@ -116,7 +116,8 @@ static int left_ms(int timeout_ms, int64_t start_ms)
 	return left > 0 ? (int)left : 1;
 }
 
-int hb_emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms, hb_verdict_fetch *fetch)
+/* The --wait of emit: fetch's verdict on seq, said on stderr. */
+static int emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms, hb_verdict_fetch *fetch)
 {
 	hb_autofree char *why = NULL;
 	hb_verdict_kind v = fetch(a->hem_endpoint, seq, left_ms(a->timeout_ms, start_ms), &why);
@@ -135,6 +136,22 @@ int hb_emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms, hb_verdi
 	fprintf(stderr, "hm-publisher emit: warning: seq %" PRIu64 ": %s (fail-open: counted as allowed)\n", seq,
 		why ? why : "no verdict");
 	return HB_EXIT_OK;
+}
+
+int hb_emit_finish(const hb_emit_args *a, int rc, uint64_t seq, const char *why, int64_t start_ms,
+		   hb_verdict_fetch *fetch)
+{
+	if (rc < 0) {
+		fprintf(stderr, "hm-publisher emit: %s\n", why);
+		if (rc == -HB_EINVAL)
+			fputs("Try 'hm-publisher emit --help'.\n", stderr);
+		return hb_emit_status(rc);
+	}
+	if (!a->quiet) {
+		printf("%" PRIu64 "\n", seq);
+		fflush(stdout);
+	}
+	return a->wait ? emit_wait(a, seq, start_ms, fetch) : HB_EXIT_OK;
 }
 
 int hb_oci_hook_wait(const hb_oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms,

@@ -57,13 +57,16 @@ const char *hb_wait_endpoint(const char *flag);
  * *why, as hb_verdict_fetch describes; timeout_ms is for the words. */
 hb_verdict_kind hb_verdict_read(const char *payload, int timeout_ms, char **why);
 
-/* The --wait of emit: fetch's verdict on seq within what is left of
- * a->timeout_ms since start_ms (hb_emit_clock_ms()), said on stderr;
- * returns the exit status. */
-int hb_emit_wait(const hb_emit_args *a, uint64_t seq, int64_t start_ms, hb_verdict_fetch *fetch);
+/* The end of emit, once its event was sent (rc 0, the sequence number seq)
+ * or not (rc negative, why says why): seq printed unless --quiet and, with
+ * --wait, fetch's verdict on it within what is left of a->timeout_ms since
+ * start_ms (hb_emit_clock_ms()); else the failure on stderr.  Returns the
+ * exit status. */
+int hb_emit_finish(const hb_emit_args *a, int rc, uint64_t seq, const char *why, int64_t start_ms,
+		   hb_verdict_fetch *fetch);
 
 /* The --wait of oci-hook for the event seq of container id, as
- * hb_emit_wait(): a refusal always fails the hook, no verdict follows the
+ * emit's: a refusal always fails the hook, no verdict follows the
  * hook's policy (hb_oci_hook_give_up()). */
 int hb_oci_hook_wait(const hb_oci_hook_args *a, const char *id, uint64_t seq, int64_t start_ms,
 		     hb_verdict_fetch *fetch);

@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "cleanup.h"
+#include "ctlendpoint.h"
 #include "curve.h"
 #include "hemmetrics.h"
 #include "log.h"
@@ -31,7 +32,7 @@
 const hb_config_key hb_hem_config_keys[] = {
 	{ "SUBSCRIBER_ENDPOINT", "tcp://127.0.0.1:2101", false },
 	{ "PUBLISHER_COMMAND_ENDPOINT", "tcp://127.0.0.1:2102", false },
-	{ "CONTROL_ENDPOINT", "ipc:///run/hookbus/hem.sock", false },
+	{ "CONTROL_ENDPOINT", HB_CTL_DEFAULT_ENDPOINT, false },
 	{ "LOCAL_ENDPOINT", "", false },
 	{ "DATABASE", "/var/lib/hookbus/hem.db", false },
 	{ "HOOK_BASE_PATH", "/var/lib/hookbus/hooks", false },

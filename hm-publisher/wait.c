@@ -8,9 +8,9 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "ctlendpoint.h"
 #include "localclient.h"
 
-#define HEM_DEFAULT_ENDPOINT "ipc:///run/hookbus/hem.sock"   /* HB_CTL_DEFAULT_ENDPOINT, without libzmq's headers */
 #define HEM_MARGIN_MS 50   /* hem answers "timeout" this much before the client gives up */
 
 int64_t hb_emit_clock_ms(void)
@@ -27,7 +27,7 @@ const char *hb_wait_endpoint(const char *flag)
 
 	if (flag != NULL)
 		return flag;
-	return env != NULL && env[0] != '\0' ? env : HEM_DEFAULT_ENDPOINT;
+	return env != NULL && env[0] != '\0' ? env : HB_CTL_DEFAULT_ENDPOINT;
 }
 
 /* A new one-line copy of s (len bytes): line breaks and other control

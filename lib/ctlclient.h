@@ -7,9 +7,9 @@
 
 #include <libxml/tree.h>
 
+#include "ctlendpoint.h"
 #include "error.h"
 
-#define HB_CTL_DEFAULT_ENDPOINT "ipc:///run/hookbus/hem.sock"
 #define HB_CTL_DEFAULT_TIMEOUT_MS 10000
 
 /*

@@ -124,8 +124,6 @@ bool hb_child_reap(hb_child *c)
 
 	if (c->exited)
 		return true;
-	if (hb_spawn_check(&c->spawn, &err) < 0 && c->exec_error == NULL)
-		c->exec_error = strdup(err.msg);
 	do {
 		r = waitpid(c->pid, &status, WNOHANG);
 	} while (r < 0 && errno == EINTR);
@@ -133,6 +131,8 @@ bool hb_child_reap(hb_child *c)
 		c->exited = true;
 		c->status = status;
 		close_fd(&c->pidfd);
+		if (hb_spawn_exec_result(c->spawn, &err) < 0)
+			c->exec_error = strdup(err.msg);
 		hb_spawn_free(c->spawn);
 		c->spawn = NULL;
 	}

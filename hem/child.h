@@ -33,7 +33,7 @@ typedef struct hb_child {
 	size_t in_off;
 	bool exited;
 	int status;           /* waitpid status once exited */
-	hb_spawn *spawn;      /* until the exec is known to have happened (or, when it failed, the reaping) */
+	hb_spawn *spawn;      /* until the reaping: the exec reads it, a failed exec leaves its errno there */
 	char *exec_error;     /* owned: why the exec failed (the process then exits 127), else NULL */
 } hb_child;
 

@@ -1,4 +1,4 @@
-/* spawn.c -- starting a program without waiting for its exec: clone(CLONE_VM) onto a stack of our own, the exec's outcome on a pipe. */
+/* spawn.c -- starting a program without waiting for its exec: clone(CLONE_VM) onto a stack of our own, a failed exec's errno left in our memory. */
 #include "spawn.h"
 
 #include <errno.h>
@@ -24,9 +24,9 @@
  * on a busy machine that is most of hem's loop's time (0.6 ms a hook, waiting
  * for the kernel to load the program).  Here the child shares our memory
  * (CLONE_VM, no copy) but not our wait: it runs on a stack of its own, reads
- * only what the parent prepared for it and will not touch until the exec is
- * over, and makes its system calls directly, never through libc, whose errno
- * it would share with the parent's running thread.  On architectures without
+ * only what the parent prepared for it and keeps until it has reaped the
+ * child, and makes its system calls directly, never through libc, whose
+ * errno it would share with the parent's running thread.  On architectures without
  * the direct calls below, the parent waits for the exec as posix_spawn() does.
  */
 /* The child's code runs on our memory with nothing set up for it: no
@@ -81,14 +81,34 @@ struct hb_spawn {
 	char **argv;
 	char **envp;
 	int fds[3];          /* stdin (-1: /dev/null), stdout, stderr */
-	int status_w;        /* the exec-status pipe's write end, in the child's copy of the descriptors */
+	/* Written by the child only when its exec failed, just before it exits;
+	 * read by the parent once it has reaped the child. */
+	int exec_errno;
 	/* The parent's. */
 	void *stack;
-	int status_r;        /* non-blocking read end: an int errno when the exec failed, EOF once it happened */
-	int exec_errno;      /* 0 while not known to have failed */
 };
 
-/* Stacks of children that have exec'd or been reaped, for the next ones
+/* The signals whose disposition is not the default in this process when
+ * its first hook starts (hem sets its handlers and ignores at start, before
+ * any): the child resets these and no others, one system call each instead
+ * of one for each of the 62 signals.  A bit per signal, 1 to 64. */
+static uint64_t sigs_to_reset;
+static bool sigs_known;
+
+static void sigs_scan(void)
+{
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+			continue;
+		if (sa.sa_handler != SIG_DFL || (sa.sa_flags & SA_SIGINFO))
+			sigs_to_reset |= UINT64_C(1) << (sig - 1);
+	}
+	sigs_known = true;
+}
+
+/* Stacks of children that have been reaped, for the next ones
  * (mapping and unmapping one per hook costs more than the rest of the
  * start).  Only hem's loop thread starts hooks. */
 static void *stacks[STACKS_KEPT];
@@ -127,16 +147,17 @@ static const char dev_null[] = "/dev/null";
  * The child, on its own stack: every signal's disposition back to the
  * default (signals are blocked, so no handler of the parent runs here
  * meanwhile), a process group of its own, its three descriptors, every other
- * one closed at exec, an empty mask, the exec.  A failure writes its errno
- * on the status pipe and exits 127.
+ * one closed at exec, an empty mask, the exec.  A failure leaves its errno in
+ * the plan, which the parent reads once it has reaped the child, and exits
+ * 127.
  */
 CHILD_CODE static int child_main(void *arg)
 {
-	const struct hb_spawn *p = arg;
+	struct hb_spawn *p = arg;
 	long fd[3], rc = 0;
 
 	for (long sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+		if (sigs_to_reset & (UINT64_C(1) << (sig - 1)))
 			sys6(SYS_rt_sigaction, sig, (long)sig_default, 0, sizeof(no_signals), 0, 0);
 	for (int i = 0; i < 3; i++)
 		fd[i] = p->fds[i];
@@ -158,11 +179,7 @@ CHILD_CODE static int child_main(void *arg)
 		rc = sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)no_signals, 0, sizeof(no_signals), 0, 0);
 	if (rc >= 0)
 		rc = sys6(SYS_execve, (long)p->path, (long)p->argv, (long)p->envp, 0, 0, 0);
-	rc = -rc;
-	{
-		int code = (int)rc;
-		sys6(SYS_write, p->status_w, (long)&code, sizeof(code), 0, 0, 0);
-	}
+	p->exec_errno = rc < 0 ? (int)-rc : EIO;
 	sys6(SYS_exit_group, 127, 0, 0, 0, 0, 0);
 	return 127;
 }
@@ -212,7 +229,6 @@ static struct hb_spawn *plan_new(const char *path, char *const argv[], char *con
 	sp->envp = strv_copy(envp, ne, &at);
 	memcpy(at, path, plen);
 	sp->path = at;
-	sp->status_r = sp->status_w = -1;
 	return sp;
 }
 
@@ -221,8 +237,6 @@ void hb_spawn_free(hb_spawn *sp)
 	if (sp == NULL)
 		return;
 	stack_give(sp->stack);
-	if (sp->status_r >= 0)
-		close(sp->status_r);
 	free(sp);
 }
 
@@ -230,7 +244,7 @@ int hb_spawn_start(const char *path, char *const argv[], char *const envp[], int
 		   pid_t *pid, int *pidfd, hb_spawn **out, hb_error *err)
 {
 	struct hb_spawn *sp = plan_new(path, argv, envp);
-	int status[2], fd = -1, saved;
+	int fd = -1, saved;
 	sigset_t all, old;
 	pid_t p;
 
@@ -238,16 +252,11 @@ int hb_spawn_start(const char *path, char *const argv[], char *const envp[], int
 		hb_spawn_free(sp);
 		return hb_error_set(err, -HB_ENOMEM, "cannot start %s: out of memory", path);
 	}
-	if (pipe2(status, O_CLOEXEC | O_NONBLOCK) < 0) {
-		saved = errno;
-		hb_spawn_free(sp);
-		return hb_error_set(err, -HB_EIO, "cannot start %s: pipe: %s", path, strerror(saved));
-	}
+	if (!sigs_known)
+		sigs_scan();
 	sp->fds[0] = in_fd;
 	sp->fds[1] = out_fd;
 	sp->fds[2] = err_fd;
-	sp->status_w = status[1];
-	sp->status_r = status[0];
 	/* The child starts with every signal blocked, so that no handler of
 	 * ours runs in it before it has reset them. */
 	sigfillset(&all);
@@ -255,7 +264,6 @@ int hb_spawn_start(const char *path, char *const argv[], char *const envp[], int
 	p = clone(child_main, (char *)sp->stack + STACK_SIZE, CLONE_VM | CLONE_PIDFD | CLONE_WAIT | SIGCHLD, sp, &fd);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(status[1]);
 	if (p < 0) {
 		hb_spawn_free(sp);
 		return hb_error_set(err, -HB_EIO, "cannot start %s: clone: %s", path, strerror(saved));
@@ -269,28 +277,9 @@ int hb_spawn_start(const char *path, char *const argv[], char *const envp[], int
 	return 0;
 }
 
-int hb_spawn_check(hb_spawn **spp, hb_error *err)
+int hb_spawn_exec_result(const hb_spawn *sp, hb_error *err)
 {
-	struct hb_spawn *sp = *spp;
-	int code;
-	ssize_t n;
-
-	if (sp == NULL)
-		return 1;
-	if (sp->exec_errno != 0)
-		return hb_error_set(err, -HB_EIO, "cannot execute %s: %s", sp->path, strerror(sp->exec_errno));
-	do {
-		n = read(sp->status_r, &code, sizeof(code));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (sp == NULL || sp->exec_errno == 0)
 		return 0;
-	if (n == (ssize_t)sizeof(code)) {
-		sp->exec_errno = code > 0 ? code : EIO;
-		return hb_error_set(err, -HB_EIO, "cannot execute %s: %s", sp->path, strerror(sp->exec_errno));
-	}
-	/* End of file: the exec closed the pipe (or the child is gone); the
-	 * child no longer uses our memory. */
-	hb_spawn_free(sp);
-	*spp = NULL;
-	return 1;
+	return hb_error_set(err, -HB_EIO, "cannot execute %s: %s", sp->path, strerror(sp->exec_errno));
 }

@@ -411,7 +411,7 @@ static void record_end(struct hem *h, int64_t hook_id, int64_t exec_id, const hb
 static void finish_refused(struct hem *h, const hb_exec_row *row, int64_t retention, const char *why)
 {
 	hb_exec_end end = { .state = HB_EXEC_ERROR, .code = 255, .err = why, .err_len = strlen(why),
-			    .end_ms = hem_now_ms() };
+			    .end_ms = hem_now_ms(), .never_started = true };
 
 	hb_log(HB_LOG_WARN, "hook %" PRId64 " execution %" PRId64 ": %s", row->hook_id, row->exec_id, why);
 	hem_metrics_execution(row->hook_id, HB_EXEC_ERROR);

@@ -622,6 +622,11 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 	return step_done(s, st, err);
 }
 
+#define FINISH_SET "UPDATE hook_log SET state = ?1, end_ms = ?2, code = ?3, signal = ?4, timed_out = ?5, " \
+	"stdout = ?6, stderr = ?7, stdout_truncated = ?8, stderr_truncated = ?9, "
+#define FINISH_WHERE "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' ELSE 'refuse' END END " \
+	"WHERE hook_id = ?11 AND exec_id = ?12"
+
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
 			 int64_t retention, hb_error *err)
 {
@@ -631,11 +636,10 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 
 	rc = hb_store_begin(s, err);
 	if (rc == 0)
-		rc = prepare(s, "UPDATE hook_log SET state = ?, end_ms = ?, code = ?, signal = ?, timed_out = ?, "
-			     "stdout = ?, stderr = ?, stdout_truncated = ?, stderr_truncated = ?, "
-			     "start_ms = coalesce(start_ms, ?), "
-			     "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' ELSE 'refuse' END END "
-			     "WHERE hook_id = ? AND exec_id = ?", &st, err);
+		/* start_ms is set only for a record that never started: an
+		 * assignment, even of the same value, rewrites its index entry. */
+		rc = prepare(s, end->never_started ? FINISH_SET "start_ms = ?10, " FINISH_WHERE :
+			     FINISH_SET FINISH_WHERE, &st, err);
 	if (rc == 0) {
 		sqlite3_bind_text(st, 1, end->state, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, end->end_ms);

@@ -101,6 +101,7 @@ typedef struct hb_exec_end {
 	size_t err_len;
 	bool err_truncated;
 	int64_t end_ms;
+	bool never_started;     /* refused before its start: the record's start time becomes end_ms */
 } hb_exec_end;
 
 /* Filters of a log query; a field at -1 (or false) does not filter. */

@@ -1,6 +1,7 @@
 /* db.c -- SQLite databases: durable settings and forward-only schema migrations. */
 #include "db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,10 +100,21 @@ static int db_fault_limit(sqlite3 *db, const char *name, hb_error *err)
 	return hb_db_exec(db, pragma, err);
 }
 
+/* SQLite's memory statistics take a global mutex around every allocation
+ * it makes; nothing here reads them.  Set before SQLite initializes, that
+ * is before the first connection. */
+static void db_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int hb_db_open(const char *path, const char *name, sqlite3 **out, hb_error *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	sqlite3 *db = NULL;
 	int rc;
+
+	pthread_once(&once, db_configure);
 
 	rc = hb_mkdir_parent(path, 0750, err);
 	if (rc < 0)

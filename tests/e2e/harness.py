@@ -4,8 +4,10 @@ Every test gets its own directory, its own loopback ports and ipc sockets, and e
 starts is stopped (and checked for a clean exit) when the test ends.
 """
 import base64
+import fcntl
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,11 +23,51 @@ SOURCE = os.environ.get("HB_SOURCE_DIR", os.path.join(os.path.dirname(__file__),
 HM_PUBLISHER = os.path.join(BUILD, "hm-publisher", "hm-publisher")
 
 
+PORT_LOCKS = os.path.join(tempfile.gettempdir(), "hookbus-test-ports")
+_held_ports = []
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """Returns a loopback TCP port that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Returns a loopback TCP port that nothing listens on now and that no other test will be given.
+
+    A port the kernel picked (bind to port 0) is from its ephemeral range: freed again at once, it
+    can go to the next outgoing connection or to another test running beside this one before the
+    daemon binds it. These come from below that range, where the kernel never picks one by itself,
+    and each is reserved for the life of this process by a lock file that every test process
+    honours (flock: released by the kernel when the process ends, however it ends)."""
+    high = _ephemeral_low()
+    low = 10000
+    if high - low < 1000:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    os.makedirs(PORT_LOCKS, exist_ok=True)
+    for _ in range(1000):
+        port = random.randrange(low, high)
+        fd = os.open(os.path.join(PORT_LOCKS, str(port)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            os.close(fd)
+            continue
+        _held_ports.append(fd)
+        return port
+    raise RuntimeError("no free loopback port between %d and %d" % (low, high))
 
 
 def empty_config(d, name):

@@ -458,8 +458,12 @@ class MigrationTest(ExtCase):
             "PRAGMA user_version = 1;")
         con.close()
         self.start_hem()
-        # Migrated through every later version too (3: blocking hooks).
-        self.assertEqual(self.h.db("PRAGMA user_version"), [(3,)])
+        # Migrated through every later version too (3: blocking hooks; 4: the state CHECK as comparisons,
+        # which still refuses a state that is none of them).
+        self.assertEqual(self.h.db("PRAGMA user_version"), [(4,)])
+        with self.assertRaisesRegex(sqlite3.IntegrityError, "CHECK constraint failed"):
+            with sqlite3.connect(db) as con:
+                con.execute("UPDATE hook_log SET state = 'DONE' WHERE hook_id = 0")
         rec = self.record_xml(0, 0)
         self.assertEqual((rec.findtext("STATE"), rec.findtext("ATTEMPT"), rec.findtext("ARGUMENTS")),
                          ("SUCCESS", "1", "a"))

@@ -874,22 +874,42 @@ size_t hem_children_items(struct hem *h, void *items)
 	return n;
 }
 
+/* Marks the running hooks one of whose descriptors the poll found ready.
+ * An item is matched by descriptor: one closed since the poll and reused by
+ * a hook started meanwhile only costs that hook a needless look. */
+static void note_ready(struct hem *h, const zmq_pollitem_t *items, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (items[k].socket != NULL || items[k].revents == 0)
+			continue;
+		for (size_t i = 0; i < h->nrun; i++) {
+			struct hem_run *r = &h->run[i];
+			const hb_child *c = &r->child;
+			int fd = items[k].fd;
+
+			if (r->hook_id >= 0 && (fd == c->pidfd || fd == c->out.fd || fd == c->err.fd || fd == c->in_fd))
+				r->ready = true;
+		}
+	}
+}
+
 void hem_children_poll(struct hem *h, const void *items, size_t n)
 {
 	hb_error err = { 0 };
 	bool batch, ended = false;
 
-	(void)items;
-	(void)n;
-	/* Every descriptor is non-blocking: service them all, then finish the
-	 * hooks that have exited and claim their slots for the next queued
+	/* Every descriptor is non-blocking: service those the poll found
+	 * ready (the others would only answer EAGAIN), then finish the hooks
+	 * that have exited and claim their slots for the next queued
 	 * executions, all the records in one transaction (each record's own is
 	 * a savepoint within it): a hook that ends and the one that takes its
 	 * slot share one commit.  A turn with neither opens no transaction. */
+	note_ready(h, items, n);
 	for (size_t i = 0; i < h->nrun; i++) {
 		struct hem_run *r = &h->run[i];
-		if (r->hook_id < 0)
+		if (r->hook_id < 0 || !r->ready)
 			continue;
+		r->ready = false;
 		hb_capture_read(&r->child.out);
 		hb_capture_read(&r->child.err);
 		hb_child_write_stdin(&r->child);

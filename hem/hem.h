@@ -49,6 +49,7 @@ struct hem_run {
 	int64_t kill_ms;       /* when SIGKILL follows the SIGTERM of a timeout */
 	bool timed_out;
 	bool ended;            /* reaped this turn: its record is completed in the turn's transaction */
+	bool ready;            /* one of its descriptors was ready in this turn's poll */
 	int64_t retention;
 	bool blocking;         /* an execution of a BLOCKING hook (it may use a reserved slot) */
 	int64_t seq;           /* the triggering event's, -1 when none */
@@ -134,9 +135,10 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
  * transaction, then starts their hooks once it is committed. */
 void hem_dispatch(struct hem *h);
 
-/* Handles the readiness of running hooks' descriptors, records the ends of
- * those that exited and, in the same commit, claims the free slots for the
- * queue (as hem_dispatch() does) when a dispatch is needed. */
+/* Handles the readiness of running hooks' descriptors (items, n: this
+ * turn's poll items, of which those of hem_children_items() count), records
+ * the ends of those that exited and, in the same commit, claims the free
+ * slots for the queue (as hem_dispatch() does) when a dispatch is needed. */
 void hem_children_poll(struct hem *h, const void *items, size_t n);
 
 /* Fills poll items for the running hooks from items[0] on; returns how many. */

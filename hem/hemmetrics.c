@@ -55,15 +55,25 @@ void hem_metrics_stop(void)
 	g_server = NULL;
 }
 
+/* The queue's depth is a count over the queue's index, which grows with the
+ * backlog: taken at most this often, not on every turn of the loop (the
+ * loop turns at least once a second). */
+#define QUEUED_EVERY_MS 250
+
 void hem_metrics_refresh(struct hem *h)
 {
-	int64_t pending = 0;
+	static int64_t counted_ms;
+	int64_t pending = 0, now;
 	hb_error err = { 0 };
 
 	if (g_server == NULL)
 		return;
 	hb_metric_set(HM_RUNNING, (double)hem_running(h));
 	hb_metric_set(HM_LAST_SEQ, (double)h->last_seq);
+	now = hem_now_ms();
+	if (now - counted_ms < QUEUED_EVERY_MS)
+		return;
+	counted_ms = now;
 	if (hb_store_exec_pending(h->store, &pending, &err) == 0)
 		hb_metric_set(HM_QUEUED, (double)pending);
 }

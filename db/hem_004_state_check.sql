@@ -1,6 +1,8 @@
--- hem.db, version 4: hook_log as it was, with its state CHECK written as comparisons. SQLite codes
--- an IN list of more than two constants as a temporary b-tree, built and freed by every statement
--- that sets state: each queueing, start and end of a hook paid for one. SQLite cannot change a
+-- hem.db, version 4: hook_log as it was, with its state CHECK written as comparisons, and its
+-- index of start times without the records not started. SQLite codes an IN list of more than two
+-- constants as a temporary b-tree, built and freed by every statement that sets state: each
+-- queueing, start and end of a hook paid for one. A queued record's NULL start time was an index
+-- entry written at queueing and deleted at the start, on a page of its own. SQLite cannot change a
 -- CHECK constraint in place, so hook_log is rebuilt with every record kept as it was.
 CREATE TABLE hook_log_v4 (
   hook_id          INTEGER NOT NULL REFERENCES hook (id) ON DELETE CASCADE,
@@ -44,8 +46,8 @@ ALTER TABLE hook_log_v4 RENAME TO hook_log;
 CREATE INDEX hook_log_queue ON hook_log (blocking DESC, qorder) WHERE state = 'PENDING';
 -- When the next delayed retry is due.
 CREATE INDEX hook_log_due ON hook_log (run_after_ms) WHERE state = 'PENDING' AND run_after_ms IS NOT NULL;
--- hookctl log --since/--until.
-CREATE INDEX hook_log_start ON hook_log (start_ms);
+-- hookctl log --since/--until (their comparisons imply start_ms IS NOT NULL).
+CREATE INDEX hook_log_start ON hook_log (start_ms) WHERE start_ms IS NOT NULL;
 -- Exactly once per (hook, event): a replayed event never queues a hook twice.
 CREATE UNIQUE INDEX hook_log_event ON hook_log (hook_id, seq) WHERE seq IS NOT NULL AND retry_of IS NULL;
 -- VERDICT <seq>: the blocking records of one event.

@@ -265,7 +265,13 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
 	e.retry_of = exec_id;
 	e.command = hook->def->command;
 	e.attempt = 1;
-	rc = hb_store_exec_queue(h->store, &e, new_exec, err);
+	rc = hb_store_begin(h->store, err);
+	if (rc == 0)
+		rc = hb_store_exec_queue(h->store, &e, new_exec, err);
+	if (rc == 0)
+		rc = hb_store_commit(h->store, err);
+	if (rc < 0)
+		hb_store_rollback(h->store);
 	hb_exec_row_clear(&old);
 	if (rc == 0) {
 		hb_log(HB_LOG_INFO, "hook %" PRId64 " execution %" PRId64 " queued as a retry of %" PRId64,
@@ -839,15 +845,7 @@ static void finish_run(struct hem *h, struct hem_run *r, const char *forced_stat
 	if (r->blocking)
 		hem_verdict_note(h, r->hook_id, r->exec_id, r->seq, strcmp(end.state, HB_EXEC_SUCCESS) == 0, end.err,
 				 end.err_len);
-	if (forced_state != NULL) {
-		hb_error err = { 0 };
-
-		if (hb_store_exec_finish(h->store, r->hook_id, r->exec_id, &end, r->retention, &err) < 0)
-			hb_log(HB_LOG_ERROR, "recording hook %" PRId64 " execution %" PRId64 ": %s", r->hook_id,
-			       r->exec_id, err.msg);
-	} else {
-		record_end(h, r->hook_id, r->exec_id, &end, r->retention);
-	}
+	record_end(h, r->hook_id, r->exec_id, &end, r->retention);
 	hb_child_release(c);
 	r->hook_id = -1;
 	h->dispatch_needed = true;

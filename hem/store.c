@@ -237,20 +237,6 @@ static int meta_set(hb_store *s, const char *key, int64_t v, hb_error *err)
 	return step_done(s, st, err);
 }
 
-/* Takes the counter key's value into *v and adds one to it, in one statement. */
-static int meta_bump(hb_store *s, const char *key, int64_t *v, hb_error *err)
-{
-	stmt_auto sqlite3_stmt *st = NULL;
-
-	if (prepare(s, "UPDATE meta SET value = value + 1 WHERE key = ? RETURNING value - 1", &st, err) < 0)
-		return err->code;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return hb_db_error(s->db, err, "updating meta");
-	*v = sqlite3_column_int64(st, 0);
-	return 0;
-}
-
 void hb_hook_row_clear(hb_hook_row *h)
 {
 	free(h->name);
@@ -438,34 +424,45 @@ int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err)
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *cur = NULL;
 	stmt_auto sqlite3_stmt *bump = NULL;
 	int64_t next = 0, qorder = 0;
 	int rc;
 
 	*exec_id = -1;
-	rc = hb_store_begin(s, err);
-	if (rc == 0 && e->seq >= 0 && e->retry_of < 0 && !e->new_seq) {
+	rc = 0;
+	if (e->seq >= 0 && e->retry_of < 0 && !e->new_seq) {
 		stmt_auto sqlite3_stmt *dup = NULL;
 		rc = prepare(s, "SELECT 1 FROM hook_log WHERE hook_id = ? AND seq = ? AND retry_of IS NULL", &dup, err);
 		if (rc == 0) {
 			sqlite3_bind_int64(dup, 1, e->hook_id);
 			sqlite3_bind_int64(dup, 2, e->seq);
 			if (sqlite3_step(dup) == SQLITE_ROW)
-				return hb_store_commit(s, err);
+				return 0;
 		}
 	}
+	/* Each counter is read, then set: an UPDATE ... RETURNING would buffer
+	 * its one row in a temporary b-tree. */
 	if (rc == 0)
-		rc = prepare(s, "UPDATE hook SET next_exec = next_exec + 1 WHERE id = ? RETURNING next_exec - 1", &bump, err);
+		rc = prepare(s, "SELECT next_exec FROM hook WHERE id = ?", &cur, err);
 	if (rc == 0) {
-		sqlite3_bind_int64(bump, 1, e->hook_id);
-		if (sqlite3_step(bump) != SQLITE_ROW)
+		sqlite3_bind_int64(cur, 1, e->hook_id);
+		if (sqlite3_step(cur) != SQLITE_ROW)
 			rc = hb_error_set(err, -HB_ENOENT, "hook %lld does not exist", (long long)e->hook_id);
 		else
-			next = sqlite3_column_int64(bump, 0);
-		sqlite3_reset(bump);
+			next = sqlite3_column_int64(cur, 0);
 	}
 	if (rc == 0)
-		rc = meta_bump(s, "next_qorder", &qorder, err);
+		rc = prepare(s, "UPDATE hook SET next_exec = ? WHERE id = ?", &bump, err);
+	if (rc == 0) {
+		sqlite3_bind_int64(bump, 1, next + 1);
+		sqlite3_bind_int64(bump, 2, e->hook_id);
+		rc = step_done(s, bump, err);
+	}
+	if (rc == 0)
+		rc = meta_get(s, "next_qorder", &qorder, err);
+	if (rc == 0)
+		rc = meta_set(s, "next_qorder", qorder + 1, err);
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
 			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr, "
@@ -506,12 +503,8 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		sqlite3_bind_int(st, 19, e->blocking);
 		rc = step_done(s, st, err);
 	}
-	if (rc == 0)
-		rc = hb_store_commit(s, err);
-	if (rc < 0) {
-		hb_store_rollback(s);
+	if (rc < 0)
 		return rc;
-	}
 	*exec_id = next;
 	return 0;
 }
@@ -622,6 +615,7 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 	return step_done(s, st, err);
 }
 
+#define PRUNE_BATCH 64
 #define FINISH_SET "UPDATE hook_log SET state = ?1, end_ms = ?2, code = ?3, signal = ?4, timed_out = ?5, " \
 	"stdout = ?6, stderr = ?7, stdout_truncated = ?8, stderr_truncated = ?9, "
 #define FINISH_WHERE "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' ELSE 'refuse' END END " \
@@ -631,14 +625,13 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 			 int64_t retention, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *find = NULL;
 	stmt_auto sqlite3_stmt *prune = NULL;
 	int rc;
 
-	rc = hb_store_begin(s, err);
-	if (rc == 0)
-		/* start_ms is set only for a record that never started: an
-		 * assignment, even of the same value, rewrites its index entry. */
-		rc = prepare(s, end->never_started ? FINISH_SET "start_ms = ?10, " FINISH_WHERE :
+	/* start_ms is set only for a record that never started: an
+	 * assignment, even of the same value, rewrites its index entry. */
+	rc = prepare(s, end->never_started ? FINISH_SET "start_ms = ?10, " FINISH_WHERE :
 			     FINISH_SET FINISH_WHERE, &st, err);
 	if (rc == 0) {
 		sqlite3_bind_text(st, 1, end->state, -1, SQLITE_STATIC);
@@ -658,20 +651,40 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 	}
 	/* Retention: the finished records of the hook's newest `retention`
 	 * executions stay.  Execution ids only grow, so the cut-off is the
-	 * hook's next id less `retention`: one primary-key range delete whose
-	 * cost does not depend on how many records are kept. */
-	if (rc == 0 && retention >= 0)
-		rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
-			     "WHERE id = ?1) - ?2 AND state NOT IN ('PENDING', 'RUNNING')", &prune, err);
-	if (rc == 0 && retention >= 0) {
-		sqlite3_bind_int64(prune, 1, hook_id);
-		sqlite3_bind_int64(prune, 2, retention);
-		rc = step_done(s, prune, err);
+	 * hook's next id less `retention`: a primary-key range whose cost does
+	 * not depend on how many records are kept.  Its records are found
+	 * first, then deleted each by its key: a DELETE of the range would
+	 * gather their keys in a temporary b-tree, even for the one record a
+	 * finish usually prunes. */
+	while (rc == 0 && retention >= 0) {
+		int64_t ids[PRUNE_BATCH];
+		size_t n = 0;
+		int step = SQLITE_ROW;
+
+		rc = prepare(s, "SELECT exec_id FROM hook_log WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
+			     "WHERE id = ?1) - ?2 AND state <> 'PENDING' AND state <> 'RUNNING'", &find, err);
+		if (rc < 0)
+			break;
+		sqlite3_bind_int64(find, 1, hook_id);
+		sqlite3_bind_int64(find, 2, retention);
+		while (n < PRUNE_BATCH && (step = sqlite3_step(find)) == SQLITE_ROW)
+			ids[n++] = sqlite3_column_int64(find, 0);
+		sqlite3_reset(find);
+		if (step != SQLITE_ROW && step != SQLITE_DONE) {
+			rc = hb_db_error(s->db, err, "pruning the log");
+			break;
+		}
+		if (n > 0)
+			rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ? AND exec_id = ?", &prune, err);
+		for (size_t k = 0; rc == 0 && k < n; k++) {
+			sqlite3_bind_int64(prune, 1, hook_id);
+			sqlite3_bind_int64(prune, 2, ids[k]);
+			rc = step_done(s, prune, err);
+			sqlite3_reset(prune);
+		}
+		if (n < PRUNE_BATCH)
+			break;
 	}
-	if (rc == 0)
-		rc = hb_store_commit(s, err);
-	if (rc < 0)
-		hb_store_rollback(s);
 	return rc;
 }
 

@@ -150,7 +150,9 @@ int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err);
 /* Queues an execution (state PENDING, or ERROR at once when e->refusal is
  * set, or SKIPPED at once when e->skipped is) with the hook's next EXECUTION_ID,
  * stored in *exec_id.  For an event (seq >= 0, not a retry) that already has
- * a record of this hook, nothing is queued and *exec_id is -1. */
+ * a record of this hook, nothing is queued and *exec_id is -1.  Within the
+ * caller's transaction (hb_store_begin()), which a failure leaves for the
+ * caller to roll back: each statement of it is a write. */
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err);
 
 /* Reads up to max PENDING records that are due at now_ms, blocking ones
@@ -178,7 +180,8 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 /* Completes a record, then deletes the hook's finished records older than
  * its newest `retention` executions (one indexed range delete, whatever the
  * size of the log); once nothing of the hook is queued or running, exactly
- * the newest `retention` records remain. */
+ * the newest `retention` records remain.  Within the caller's transaction,
+ * as hb_store_exec_queue(). */
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
 			 int64_t retention, hb_error *err);
 

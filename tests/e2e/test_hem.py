@@ -712,6 +712,22 @@ class RetentionTest(HemCase):
         self.assertEqual(self.exec_ids(hid), [4, 5, 6])
         self.assertEqual(decoded(self.record_xml(hid, 6), "STDOUT"), b"run 6\n")
 
+    def test_lowered_retention_prunes_every_record_beyond_it(self):
+        """A hook with 150 records whose LOG_RETENTION is lowered to 2 keeps exactly the newest 2 after
+        its next run: hem deletes the records beyond the cut-off in batches, not only the first batch."""
+        self.start_hem()
+        hid = self.api_hook("many", "one.vm.allocate", "/bin/true", "LOG_RETENTION = 1000\n")
+        self.h.stop()
+        for _ in range(150):
+            self.emit_api("one.vm.allocate")
+        self.h.start()
+        self.wait_executions(hid, 150)
+        self.assertEqual(len(self.records(hid)), 150)
+        self.h.call("UPDATE", hid, "CALL = one.vm.allocate\nCOMMAND = /bin/true\nLOG_RETENTION = 2\n", "0")
+        self.emit_api("one.vm.allocate")
+        self.wait_executions(hid, 151)
+        self.assertEqual(self.exec_ids(hid), [149, 150])
+
     def test_global_log_retention_applies_to_hooks_without_their_own(self):
         """--log-retention 2 applies to a hook without LOG_RETENTION (ids 3, 4 after 5 runs) while a
         hook's own LOG_RETENTION = 4 overrides it (ids 1..4)."""

@@ -26,8 +26,9 @@
  * (CLONE_VM, no copy) but not our wait: it runs on a stack of its own, reads
  * only what the parent prepared for it and keeps until it has reaped the
  * child, and makes its system calls directly, never through libc, whose
- * errno it would share with the parent's running thread.  On architectures without
- * the direct calls below, the parent waits for the exec as posix_spawn() does.
+ * errno it would share with the parent's running thread.  On architectures
+ * without the direct calls below, the parent waits for the exec as
+ * posix_spawn() does.
  */
 /* The child's code runs on our memory with nothing set up for it: no
  * sanitizer instrumentation (its shadow memory and thread state are the

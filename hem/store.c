@@ -616,10 +616,12 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 }
 
 #define PRUNE_BATCH 64
+/* The completion of a record: FINISH_SET, start_ms only for a record that
+ * never started, then FINISH_WHERE. */
 #define FINISH_SET "UPDATE hook_log SET state = ?1, end_ms = ?2, code = ?3, signal = ?4, timed_out = ?5, " \
 	"stdout = ?6, stderr = ?7, stdout_truncated = ?8, stderr_truncated = ?9, "
-#define FINISH_WHERE "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' ELSE 'refuse' END END " \
-	"WHERE hook_id = ?11 AND exec_id = ?12"
+#define FINISH_WHERE "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' " \
+	"ELSE 'refuse' END END WHERE hook_id = ?11 AND exec_id = ?12"
 
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
 			 int64_t retention, hb_error *err)
@@ -669,12 +671,10 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		sqlite3_bind_int64(find, 2, retention);
 		while (n < PRUNE_BATCH && (step = sqlite3_step(find)) == SQLITE_ROW)
 			ids[n++] = sqlite3_column_int64(find, 0);
-		sqlite3_reset(find);
-		if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
 			rc = hb_db_error(s->db, err, "pruning the log");
-			break;
-		}
-		if (n > 0)
+		sqlite3_reset(find);
+		if (rc == 0 && n > 0)
 			rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ? AND exec_id = ?", &prune, err);
 		for (size_t k = 0; rc == 0 && k < n; k++) {
 			sqlite3_bind_int64(prune, 1, hook_id);

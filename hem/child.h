@@ -71,9 +71,10 @@ bool hb_child_group_alive(const hb_child *c);
  * reaped, or is killed with SIGKILL and reaped here). */
 void hb_child_release(hb_child *c);
 
-/* Checks that path may be run as a hook: a regular executable file not
- * writable by others, owned by root or by uid, and not group-writable unless
- * its group is root's or gid.  err says what is wrong. */
+/* Checks that path may be run as a hook: a regular file not writable by
+ * others, owned by root or by uid, and not group-writable unless its group
+ * is root's or gid.  err says what is wrong.  Whether it may be executed is
+ * the exec's to tell (hb_child_spawn(): "cannot execute PATH: why"). */
 int hb_hook_file_check(const char *path, uid_t uid, gid_t gid, hb_error *err);
 
 /* Resolves COMMAND: an absolute path stays; a relative one is taken under

@@ -497,6 +497,20 @@ class CommandTest(HemCase):
         self.assertEqual({r["state"] for r in recs}, {"ERROR"})
         self.assertIn("garbage.sh", decoded(self.record_xml(bad, 0), "STDERR").decode())
 
+    def test_hook_file_without_execute_permission_is_an_error(self):
+        """A hook file nobody may execute (mode 0644) gives an ERROR record, code 255, whose stderr
+        says it cannot be executed and why, and the hook's next execution is tried as well."""
+        self.start_hem()
+        self.script("plain.sh", "#!/bin/sh\nexit 0\n", mode=0o644)
+        hid = self.api_hook("plain", "one.vm.allocate", "plain.sh")
+        self.emit_api("one.vm.allocate")
+        self.emit_api("one.vm.allocate")
+        recs = self.wait_records(hid, 2)
+        self.assertEqual([(r["state"], r["code"]) for r in recs], [("ERROR", 255)] * 2)
+        err = decoded(self.record_xml(hid, 0), "STDERR").decode()
+        self.assertIn("cannot execute", err)
+        self.assertIn("plain.sh: Permission denied", err)
+
     def test_unsafe_hook_files_are_refused_and_never_run(self):
         """A hook file writable by others, owned by a user that is neither root nor hem's, or writable
         by another group is refused: an ERROR record says why, and the file never runs."""

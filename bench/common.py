@@ -58,8 +58,9 @@ class Scratch:
 
     def __init__(self, hem_extra=(), pub_extra=(), start_hem=True):
         self.dir = tempfile.mkdtemp(prefix="hookbus-bench-")
-        self.pub = Publisher(self.dir, ["--debug-level", "1"] + list(pub_extra))
-        self.hem_extra = ["--debug-level", "1"] + list(hem_extra)
+        level = ["--debug-level", os.environ.get("HB_BENCH_DEBUG_LEVEL", "1")]
+        self.pub = Publisher(self.dir, level + list(pub_extra))
+        self.hem_extra = level + list(hem_extra)
         self.hem = None
         self.start_hem = start_hem
 

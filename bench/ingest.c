@@ -11,25 +11,12 @@
 #include <zmq.h>
 
 #include "base64.h"
+#include "probe.h"
 
 static void *ctx;
 static char *content;        /* base64 HOOK_MESSAGE */
 static size_t content_len;
 static const char KEY[] = "EVENT API one.bench.ingest 1";
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "ingest: %s: %s\n", what, zmq_strerror(zmq_errno()));
-	exit(1);
-}
 
 /* Builds an API HOOK_MESSAGE of about size decoded bytes and its base64. */
 static void make_content(size_t size)
@@ -88,12 +75,12 @@ static int64_t sub_wait(void *sub, long count)
 	zmq_msg_init(&m);
 	while (got < count) {
 		if (zmq_msg_recv(&m, sub, 0) < 0)
-			die("recv");
+			probe_zmq_die("ingest", "recv");
 		if (!zmq_msg_more(&m))
 			got++;
 	}
 	zmq_msg_close(&m);
-	return now_ns();
+	return probe_ns(CLOCK_MONOTONIC);
 }
 
 /* Whether a probe reached sub (whose receive timeout is set): then reads
@@ -119,7 +106,7 @@ static void *sub_new(const char *endpoint)
 	zmq_setsockopt(sub, ZMQ_RCVHWM, &zero, sizeof(zero));
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "EVENT API one.bench.", 20);
 	if (zmq_connect(sub, endpoint) != 0)
-		die(endpoint);
+		probe_zmq_die("ingest", endpoint);
 	return sub;
 }
 
@@ -150,7 +137,7 @@ static void bench_bus(const char *cmd, const char *pub, long clients, long count
 	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	if (clients > 64)
 		clients = 64;
-	t0 = now_ns();
+	t0 = probe_ns(CLOCK_MONOTONIC);
 	for (long i = 0; i < clients; i++) {
 		cl[i] = (struct client){ .endpoint = cmd, .count = count / clients, .window = window };
 		pthread_create(&th[i], NULL, client_run, &cl[i]);
@@ -176,7 +163,7 @@ static void bench_raw(long count)
 
 	zmq_setsockopt(pub, ZMQ_SNDHWM, &zero, sizeof(zero));
 	if (zmq_bind(pub, "tcp://127.0.0.1:*") != 0)
-		die("bind");
+		probe_zmq_die("ingest", "bind");
 	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &len);
 	sub = sub_new(endpoint);
 	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
@@ -188,7 +175,7 @@ static void bench_raw(long count)
 	}
 	timeout = -1;
 	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	t0 = now_ns();
+	t0 = probe_ns(CLOCK_MONOTONIC);
 	for (long i = 0; i < count; i++) {
 		zmq_send(pub, KEY, strlen(KEY), ZMQ_SNDMORE);
 		zmq_send(pub, content, content_len, 0);

@@ -8,6 +8,8 @@
 
 #include <zmq.h>
 
+#include "probe.h"
+
 /*
  * hb-bench-pace ENDPOINT RATE SECONDS CONTENT: sends RATE x SECONDS EMITs of
  * CONTENT (a base64 HOOK_MESSAGE) to the publisher's command endpoint, each
@@ -26,20 +28,6 @@ struct ack {
 	int64_t ns;
 };
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "hb-bench-pace: %s: %s\n", what, zmq_strerror(zmq_errno()));
-	exit(1);
-}
-
 /* Reads every answer waiting on s into acks (at *n, at most max). */
 static void take_answers(void *s, struct ack *acks, long *n, long max)
 {
@@ -54,7 +42,7 @@ static void take_answers(void *s, struct ack *acks, long *n, long max)
 			if (len < 0) {
 				if (zmq_errno() == EAGAIN)
 					return;
-				die("recv");
+				probe_zmq_die("hb-bench-pace", "recv");
 			}
 			zmq_getsockopt(s, ZMQ_RCVMORE, &more, &sz);
 		}
@@ -64,7 +52,7 @@ static void take_answers(void *s, struct ack *acks, long *n, long max)
 			exit(1);
 		}
 		if (*n < max)
-			acks[(*n)++] = (struct ack){ strtoull(buf + 4, NULL, 10), clock_ns(CLOCK_REALTIME) };
+			acks[(*n)++] = (struct ack){ strtoull(buf + 4, NULL, 10), probe_ns(CLOCK_REALTIME) };
 	}
 }
 
@@ -86,16 +74,16 @@ int main(int argc, char **argv)
 	ctx = zmq_ctx_new();
 	s = zmq_socket(ctx, ZMQ_DEALER);
 	if (acks == NULL || s == NULL)
-		die("setup");
+		probe_zmq_die("hb-bench-pace", "setup");
 	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof(zero));
 	zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof(zero));
 	if (zmq_connect(s, argv[1]) < 0)
-		die("connect");
-	t0 = last = clock_ns(CLOCK_MONOTONIC);
+		probe_zmq_die("hb-bench-pace", "connect");
+	t0 = last = probe_ns(CLOCK_MONOTONIC);
 	while (n < total) {
 		long before = n;
-		long due = (long)((double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9 * rate) + 1;
+		long due = (long)((double)(probe_ns(CLOCK_MONOTONIC) - t0) / 1e9 * rate) + 1;
 		int64_t next_ns, wait_ms;
 		zmq_pollitem_t item = { .socket = s, .events = ZMQ_POLLIN };
 
@@ -104,16 +92,16 @@ int main(int argc, char **argv)
 		for (; sent < due; sent++)
 			if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, "EMIT", 4, ZMQ_SNDMORE) < 0 ||
 			    zmq_send(s, argv[4], strlen(argv[4]), 0) < 0)
-				die("send");
+				probe_zmq_die("hb-bench-pace", "send");
 		/* Until the next EMIT is due, rounded up to the millisecond. */
 		next_ns = t0 + (int64_t)((double)sent / rate * 1e9);
-		wait_ms = sent < total ? (next_ns - clock_ns(CLOCK_MONOTONIC) + 999999) / 1000000 : 1000;
+		wait_ms = sent < total ? (next_ns - probe_ns(CLOCK_MONOTONIC) + 999999) / 1000000 : 1000;
 		if (zmq_poll(&item, 1, wait_ms > 0 ? (long)wait_ms : 0) < 0 && zmq_errno() != EINTR)
-			die("poll");
+			probe_zmq_die("hb-bench-pace", "poll");
 		take_answers(s, acks, &n, total);
 		if (n > before || sent < total)
-			last = clock_ns(CLOCK_MONOTONIC);
-		else if (clock_ns(CLOCK_MONOTONIC) - last > QUIET_NS) {
+			last = probe_ns(CLOCK_MONOTONIC);
+		else if (probe_ns(CLOCK_MONOTONIC) - last > QUIET_NS) {
 			fprintf(stderr, "hb-bench-pace: no ACK for 30 s: %ld of %ld acknowledged\n", n, total);
 			exit(1);
 		}

@@ -11,15 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
+
 extern char **environ;
-
-static int64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -61,7 +55,7 @@ static pid_t spawn(char **argv, char **envp)
 static void rate(char **argv, long conc, long count)
 {
 	long started = 0, done = 0, running = 0;
-	int64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int64_t t0 = probe_ns(CLOCK_MONOTONIC);
 	int status;
 
 	while (done < count) {
@@ -78,7 +72,7 @@ static void rate(char **argv, long conc, long count)
 			exit(1);
 		}
 	}
-	printf("spawn_rate %.1f\n", (double)count / ((double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9));
+	printf("spawn_rate %.1f\n", (double)count / ((double)(probe_ns(CLOCK_MONOTONIC) - t0) / 1e9));
 }
 
 /* Runs argv count times, one at a time; prints p50/p99 of the wall time in ms. */
@@ -88,11 +82,11 @@ static void wall(char **argv, long count)
 	int status;
 
 	for (long i = 0; i < count; i++) {
-		int64_t t0 = now_ns(CLOCK_MONOTONIC);
+		int64_t t0 = probe_ns(CLOCK_MONOTONIC);
 		pid_t pid = spawn(argv, environ);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		t[i] = now_ns(CLOCK_MONOTONIC) - t0;
+		t[i] = probe_ns(CLOCK_MONOTONIC) - t0;
 	}
 	qsort(t, (size_t)count, sizeof(*t), cmp_i64);
 	printf("wall_ms p50 %.3f p99 %.3f\n", pct(t, (size_t)count, 0.5), pct(t, (size_t)count, 0.99));
@@ -115,7 +109,7 @@ static void start_latency(char **argv, long count)
 
 	for (long i = 0; i < count; i++) {
 		snprintf(seq, sizeof(seq), "HOOK_SEQ=%ld", i);
-		t0[i] = now_ns(CLOCK_REALTIME);
+		t0[i] = probe_ns(CLOCK_REALTIME);
 		pid_t pid = spawn(argv, envp);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;

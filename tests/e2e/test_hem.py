@@ -177,6 +177,13 @@ class HemCase(DaemonTest):
     def emit_vm(self, vm_id, state, lcm, **kw):
         return self.emit(vm_message(vm_id, state, lcm, **kw))
 
+    def backlog_api(self, call, n):
+        """Emits n API events while hem is stopped, then starts it: they reach it as one backlog."""
+        self.h.stop()
+        for _ in range(n):
+            self.emit_api(call)
+        self.h.start()
+
     # results
 
     def rows(self, sql, args=()):
@@ -487,10 +494,7 @@ class CommandTest(HemCase):
         out = self.recorder("rec.sh")
         bad = self.api_hook("garbage", "one.vm.allocate", "garbage.sh")
         good = self.api_hook("good", "one.vm.allocate", "rec.sh")
-        self.h.stop()
-        for _ in range(3):
-            self.emit_api("one.vm.allocate")
-        self.h.start()
+        self.backlog_api("one.vm.allocate", 3)
         self.wait_records(good, 3)
         self.assertEqual(len(self.runs(out)), 3)
         recs = self.wait_records(bad, 3)
@@ -731,10 +735,7 @@ class RetentionTest(HemCase):
         its next run: hem deletes the records beyond the cut-off in batches, not only the first batch."""
         self.start_hem()
         hid = self.api_hook("many", "one.vm.allocate", "/bin/true", "LOG_RETENTION = 1000\n")
-        self.h.stop()
-        for _ in range(150):
-            self.emit_api("one.vm.allocate")
-        self.h.start()
+        self.backlog_api("one.vm.allocate", 150)
         self.wait_executions(hid, 150)
         self.assertEqual(len(self.records(hid)), 150)
         self.h.call("UPDATE", hid, "CALL = one.vm.allocate\nCOMMAND = /bin/true\nLOG_RETENTION = 2\n", "0")

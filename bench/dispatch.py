@@ -11,13 +11,13 @@ import argparse
 from common import Scratch, api_content, emit_many, machine, median, proc_cpu_s, ratio, spawn_rate, wait_done, wait_for
 
 
-def hookbus_rate(events, concurrency, command="/bin/true", cpu=None):
+def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template=""):
     """hem's dispatch rate; with cpu (a dict), also hem's own CPU time per execution and that of
     its hooks, in ms, from the first hook started to the last ended (cpu["hem_ms"],
-    cpu["hooks_ms"])."""
+    cpu["hooks_ms"]). template is added to the hook's (CONCURRENCY, say)."""
     with Scratch(hem_extra=["--concurrency", str(concurrency), "--log-retention", str(events + 10)],
                  pub_extra=["--journal-retention", str(events + 10)]) as s:
-        s.hem.allocate("NAME = bench\nTYPE = api\nCOMMAND = %s\nCALL = one.bench.dispatch\n" % command)
+        s.hem.allocate("NAME = bench\nTYPE = api\nCOMMAND = %s\nCALL = one.bench.dispatch\n%s" % (command, template))
         s.hem.stop()
         emit_many(s.pub.cmd_endpoint, [api_content()] * events)
         s.hem.start()

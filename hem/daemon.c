@@ -95,6 +95,10 @@ int hem_hook_set(struct hem *h, int64_t id, hb_hookdef *def, hb_error *err)
 		hb_hookdef_free(hook->def);
 		if (def != NULL) {
 			hook->def = def;
+			/* Its CONCURRENCY may be another: what it held back
+			 * is looked at again. */
+			hb_store_exec_requeue_parked(h->store);
+			h->dispatch_needed = true;
 			return 0;
 		}
 		at = (size_t)(hook - h->hooks);

@@ -281,19 +281,26 @@ int hem_retry(struct hem *h, int64_t hook_id, int64_t exec_id, int64_t *new_exec
 	return rc;
 }
 
-/* What one round of hem_dispatch() has taken from the queue so far. */
+#define PARK_MAX 256
+
+/* What one round of hem_dispatch() has taken from the queue so far, and
+ * the records it found held back by their hook's CONCURRENCY. */
 struct pick {
 	struct hem *h;
 	int64_t hook_ids[16];
 	size_t n;
 	int64_t ordinary_free;  /* ordinary (not blocking) executions this round may still start */
+	struct {
+		int64_t hook_id, exec_id;
+	} park[PARK_MAX];
+	size_t npark;
 };
 
 /* hb_take_fn of hem_dispatch(): passes over records already running, those
- * of a hook that is at its CONCURRENCY (counting what this round took), and
- * ordinary ones once the ordinary slots are taken (the reserved slots are
- * for blocking executions), so that they wait in the queue without holding
- * up other records. */
+ * of a hook that is at its CONCURRENCY (counting what this round took),
+ * which it notes for parking, and ordinary ones once the ordinary slots are
+ * taken (the reserved slots are for blocking executions), so that they
+ * wait in the queue without holding up other records. */
 static bool take(void *ctx, int64_t hook_id, int64_t exec_id, bool blocking)
 {
 	struct pick *p = ctx;
@@ -313,8 +320,14 @@ static bool take(void *ctx, int64_t hook_id, int64_t exec_id, bool blocking)
 	}
 	for (size_t i = 0; i < p->n; i++)
 		busy += p->hook_ids[i] == hook_id;
-	if (hook != NULL && hook->def->concurrency > 0 && busy >= hook->def->concurrency)
+	if (hook != NULL && hook->def->concurrency > 0 && busy >= hook->def->concurrency) {
+		if (p->npark < PARK_MAX) {
+			p->park[p->npark].hook_id = hook_id;
+			p->park[p->npark].exec_id = exec_id;
+			p->npark++;
+		}
 		return false;
+	}
 	if (!blocking)
 		p->ordinary_free--;
 	if (p->n < sizeof(p->hook_ids) / sizeof(p->hook_ids[0]))
@@ -793,6 +806,12 @@ static void dispatch_rounds(struct hem *h)
 			hb_log(HB_LOG_ERROR, "reading the queue: %s", err.msg);
 			return;
 		}
+		/* Out of the walk of later dispatches until one of the hook's
+		 * executions ends (hb_store_exec_finish() returns the oldest). */
+		for (size_t i = 0; i < p.npark; i++)
+			if (hb_store_exec_park(h->store, p.park[i].hook_id, p.park[i].exec_id, &err) < 0)
+				hb_log(HB_LOG_ERROR, "parking hook %" PRId64 " execution %" PRId64 ": %s",
+				       p.park[i].hook_id, p.park[i].exec_id, err.msg);
 		if (n == 0)
 			return;
 		for (int i = 0; i < n; i++) {

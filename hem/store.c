@@ -20,6 +20,8 @@ struct hb_store {
 	hb_checkpointer *ckpt;
 	int depth;           /* nesting of hb_store_begin */
 	uint64_t failed;     /* bit n: the begin of level n + 1 failed; its rollback undoes nothing */
+	uint64_t parks;      /* bit n: level n + 1 parked or returned records (park_change()) */
+	bool requeue_parked; /* hb_store_exec_next() returns every parked record to the queue first */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -66,6 +68,8 @@ int hb_store_open(const char *path, hb_store **out, hb_error *err)
 		free(s);
 		return rc;
 	}
+	/* Records parked by an earlier run wait for ends that are gone. */
+	s->requeue_parked = true;
 	*out = s;
 	return 0;
 }
@@ -164,6 +168,11 @@ int hb_store_commit(hb_store *s, hb_error *err)
 	if (tx_exec(s, s->depth == 1 ? "COMMIT" : "RELEASE nested", err) < 0)
 		return err->code;
 	s->depth--;
+	if (s->parks & ((uint64_t)1 << s->depth)) {
+		s->parks &= ~((uint64_t)1 << s->depth);
+		if (s->depth > 0)
+			s->parks |= (uint64_t)1 << (s->depth - 1);
+	}
 	return 0;
 }
 
@@ -180,6 +189,12 @@ void hb_store_rollback(hb_store *s)
 		sqlite3_exec(s->db, s->depth == 1 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested", NULL, NULL,
 			     NULL);
 	s->depth--;
+	/* Parks and returns undone may no longer match what the caller
+	 * runs: a hook's parked records could wait for an end already gone. */
+	if (s->parks & level) {
+		s->parks &= ~level;
+		s->requeue_parked = true;
+	}
 }
 
 static char *col_text(sqlite3_stmt *st, int i)
@@ -547,6 +562,26 @@ static int exec_read(sqlite3_stmt *st, hb_exec_row *e, hb_error *err)
 	return 0;
 }
 
+/* Runs a statement that parks or returns records; notes that the open
+ * transaction's level did, for hb_store_rollback(). */
+static int park_change(hb_store *s, sqlite3_stmt *st, hb_error *err)
+{
+	if (step_done(s, st, err) < 0)
+		return err->code;
+	if (s->depth > 0 && s->depth <= 63 && sqlite3_changes(s->db) > 0)
+		s->parks |= (uint64_t)1 << (s->depth - 1);
+	return 0;
+}
+
+static int unpark_all(hb_store *s, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE hook_log SET parked = 0 WHERE state = 'PENDING' AND parked = 1", &st, err) < 0)
+		return err->code;
+	return park_change(s, st, err);
+}
+
 int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_row *rows, size_t max,
 		       hb_take_fn take, void *ctx, hb_error *err)
 {
@@ -554,11 +589,16 @@ int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_
 	size_t n = 0;
 
 	if (prepare(s, blocking_only ?
-		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' AND blocking = 1 "
+		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' AND parked = 0 AND blocking = 1 "
 		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY blocking DESC, qorder" :
-		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' "
+		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' AND parked = 0 "
 		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY blocking DESC, qorder", &st, err) < 0)
 		return err->code;
+	if (s->requeue_parked) {
+		if (unpark_all(s, err) < 0)
+			return err->code;
+		s->requeue_parked = false;
+	}
 	sqlite3_bind_int64(st, 1, now_ms);
 	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
 		if (take != NULL && !take(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
@@ -572,6 +612,34 @@ int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_
 		n++;
 	}
 	return (int)n;
+}
+
+int hb_store_exec_park(hb_store *s, int64_t hook_id, int64_t exec_id, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE hook_log SET parked = 1 WHERE hook_id = ? AND exec_id = ? AND state = 'PENDING'",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, hook_id);
+	sqlite3_bind_int64(st, 2, exec_id);
+	return park_change(s, st, err);
+}
+
+int hb_store_exec_unpark(hb_store *s, int64_t hook_id, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE hook_log SET parked = 0 WHERE hook_id = ?1 AND exec_id = (SELECT exec_id FROM hook_log "
+		    "WHERE hook_id = ?1 AND state = 'PENDING' AND parked = 1 ORDER BY qorder LIMIT 1)", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, hook_id);
+	return park_change(s, st, err);
+}
+
+void hb_store_exec_requeue_parked(hb_store *s)
+{
+	s->requeue_parked = true;
 }
 
 int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_error *err)
@@ -651,6 +719,9 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		sqlite3_bind_int64(st, 12, exec_id);
 		rc = step_done(s, st, err);
 	}
+	/* The end frees one of the hook's CONCURRENCY slots. */
+	if (rc == 0)
+		rc = hb_store_exec_unpark(s, hook_id, err);
 	/* Retention: the finished records of the hook's newest `retention`
 	 * executions stay.  Execution ids only grow, so the cut-off is the
 	 * hook's next id less `retention`: a primary-key range whose cost does

@@ -413,6 +413,47 @@ class ConcurrencyTest(ExtCase):
         self.assertEqual(overlap_max([(r["start_ms"], r["end_ms"]) for r in recs]), 1)
         self.assertEqual(len(self.runs(other)), 3)
 
+    def test_backlog_behind_the_limit_is_parked_and_runs_in_order(self):
+        """A backlog behind CONCURRENCY = 1 is parked out of the dispatcher's walk (each dispatch
+        would otherwise pass over all of it), yet to every reader it is PENDING; its executions
+        run one at a time in the order queued, while another hook's run. A restart with records
+        parked runs them all; a CONCURRENCY raised by UPDATE applies to records already parked."""
+        self.start_hem()
+        release = os.path.join(self.dir, "release")
+        out = self.waiter("one.py", release=release)
+        other = self.recorder("other.py")
+        template = "CALL = one.vm.allocate\nCOMMAND = one.py\nCONCURRENCY = %d\n"
+        one = self.h.allocate("NAME = one\nTYPE = api\n" + template % 1)
+        free = self.api_hook("free", "one.vm.allocate", "other.py")
+        self.backlog_api("one.vm.allocate", 6)
+        self.wait_records(free, 6)
+        parked = lambda: self.rows("SELECT exec_id FROM hook_log WHERE hook_id = ? AND parked = 1 ORDER BY exec_id",
+                                   (one,))
+        self.until(lambda: len(parked()) == 5, "the five executions behind the running one to be parked")
+        self.assertEqual([r["exec_id"] for r in parked()], [1, 2, 3, 4, 5])
+        self.assertEqual([r["state"] for r in self.records(one)], ["RUNNING"] + ["PENDING"] * 5)
+        self.assertEqual(self.h.db("SELECT count(*) FROM hook_log WHERE state = 'PENDING'"), [(5,)])
+        self.assertEqual(self.hookctl("show", str(one)).count("PENDING"), 5)
+        # Killed with records parked: the next hem starts them all the same.
+        self.h.kill()
+        self.h.start()
+        self.until(lambda: [r["state"] for r in self.records(one)][:2] == ["INTERRUPTED", "RUNNING"],
+                   "the first parked execution to run after the restart")
+        self.until(lambda: len(parked()) == 4, "the four behind it to be parked again")
+        # A raised limit reaches the parked records at once.
+        self.h.call("UPDATE", one, template % 3, "0")
+        self.until(lambda: [r["state"] for r in self.records(one)].count("RUNNING") == 3,
+                   "three executions running under CONCURRENCY = 3")
+        open(release, "w").close()
+        recs = self.wait_records(one, 6)
+        self.assertEqual([r["state"] for r in recs], ["INTERRUPTED"] + ["SUCCESS"] * 5)
+        self.assertEqual([r["parked"] for r in recs], [0] * 6)
+        done = recs[1:]
+        self.assertLessEqual(overlap_max([(r["start_ms"], r["end_ms"]) for r in done]), 3)
+        starts = [r["start_ms"] for r in done]
+        self.assertEqual(starts, sorted(starts))
+        self.assertEqual(len(self.runs(other)), 6)
+
     def test_skip_records_skipped(self):
         """CONCURRENCY = 1 with CONCURRENCY_POLICY = skip: an event that finds the hook running is
         recorded as SKIPPED (never run), shown so by hookctl."""
@@ -459,11 +500,12 @@ class MigrationTest(ExtCase):
         con.close()
         self.start_hem()
         # Migrated through every later version too (3: blocking hooks; 4: the state CHECK as comparisons,
-        # which still refuses a state that is none of them).
-        self.assertEqual(self.h.db("PRAGMA user_version"), [(4,)])
+        # which still refuses a state that is none of them; 5: parked records, none of them parked).
+        self.assertEqual(self.h.db("PRAGMA user_version"), [(5,)])
         with self.assertRaisesRegex(sqlite3.IntegrityError, "CHECK constraint failed"):
             with sqlite3.connect(db) as con:
                 con.execute("UPDATE hook_log SET state = 'DONE' WHERE hook_id = 0")
+        self.assertEqual(self.h.db("SELECT parked FROM hook_log"), [(0,)])
         rec = self.record_xml(0, 0)
         self.assertEqual((rec.findtext("STATE"), rec.findtext("ATTEMPT"), rec.findtext("ARGUMENTS")),
                          ("SUCCESS", "1", "a"))

@@ -1,35 +1,65 @@
 #!/usr/bin/python3
-"""backlog.py -- a hook with CONCURRENCY = 1 and a backlog: its dispatch rate (/bin/true, events
-journaled while hem is down, then replayed, as dispatch.py) with hem's concurrency at 8, over the
-same backlog run one at a time by hem's own concurrency of 1 and a hook without a limit. Both run
-the hook's executions one after the other; what differs is only that the first queue holds a
-whole backlog that the hook's limit holds back. Measured at growing backlogs: the ratio must stay
-flat (hem's dispatch may not pay per record held back for each execution it starts)."""
+"""backlog.py -- records that wait in hem's queue must not slow the dispatch of the others.
+
+1. A hook with CONCURRENCY = 1 and a backlog: its dispatch rate (/bin/true, events journaled
+   while hem is down, then replayed, as dispatch.py) with hem's concurrency at 8, over the same
+   backlog run one at a time by hem's own concurrency of 1 and a hook without a limit. Both run
+   the executions one after the other; what differs is that the first queue holds a whole
+   backlog that the hook's limit holds back.
+2. Delayed retries ahead in the queue: a failing hook with RETRIES = 1 and RETRY_DELAY = 3600
+   leaves that many retries waiting for their time, then the dispatch of 2,000 events as
+   dispatch.py, over the same dispatch with no retry waiting.
+
+Each at growing backlogs: the ratios must stay flat (hem may not pay, for each execution it
+starts, per record that waits)."""
 import argparse
 
-from common import machine, median, ratio
+from common import api_content, emit_many, machine, median, ratio, wait_for
 from dispatch import hookbus_rate
+
+
+def delayed_retries(n):
+    """A prepare() for hookbus_rate(): n failed executions whose retries wait an hour."""
+    def prepare(s):
+        hid = s.hem.allocate("NAME = fail\nTYPE = api\nCOMMAND = /bin/false\nCALL = one.bench.fail\n"
+                             "RETRIES = 1\nRETRY_DELAY = 3600\n")
+        emit_many(s.pub.cmd_endpoint, [api_content("one.bench.fail")] * n)
+        wait_for(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE hook_id = ? AND state = 'PENDING' "
+                                  "AND attempt = 2", (hid,))[0][0] >= n, timeout=600,
+                 what="%d retries to wait" % n)
+    return prepare
+
+
+def measure(name, events, repeat, base_fn, fn):
+    runs = []
+    for i in range(repeat):
+        base_cpu, cpu = {}, {}
+        base = base_fn(base_cpu)
+        rate = fn(cpu)
+        runs.append((base, rate))
+        print("%s, run %d: baseline %.0f hooks/s (hem %.3f ms CPU per execution); measured %.0f hooks/s "
+              "(hem %.3f ms); ratio %.3f" % (name, i + 1, base, base_cpu["hem_ms"], rate, cpu["hem_ms"], rate / base),
+              flush=True)
+    base = median([r[0] for r in runs])
+    ratio(name, median([r[1] / r[0] for r in runs]) * base, base)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--backlogs", default="1000,4000", help="comma-separated numbers of queued events")
+    ap.add_argument("--backlogs", default="1000,4000", help="comma-separated numbers of records waiting")
+    ap.add_argument("--events", type=int, default=2000, help="events dispatched behind the delayed retries")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="baseline and limited hook measured this many times per backlog, alternating")
+                    help="baseline and measured run this many times per backlog, alternating")
     a = ap.parse_args()
     print("machine: " + machine())
-    for events in [int(n) for n in a.backlogs.split(",")]:
-        runs = []
-        for i in range(a.repeat):
-            base_cpu, cpu = {}, {}
-            base = hookbus_rate(events, 1, cpu=base_cpu)
-            rate = hookbus_rate(events, 8, cpu=cpu, template="CONCURRENCY = 1\n")
-            runs.append((base, rate))
-            print("backlog %d, run %d: hem concurrency 1: %.0f hooks/s (hem %.3f ms CPU per execution); "
-                  "CONCURRENCY = 1 under hem concurrency 8: %.0f hooks/s (hem %.3f ms); ratio %.3f"
-                  % (events, i + 1, base, base_cpu["hem_ms"], rate, cpu["hem_ms"], rate / base), flush=True)
-        base = median([r[0] for r in runs])
-        ratio("backlog_%d_concurrency_1" % events, median([r[1] / r[0] for r in runs]) * base, base)
+    backlogs = [int(n) for n in a.backlogs.split(",")]
+    for n in backlogs:
+        measure("backlog_%d_concurrency_1" % n, n, a.repeat, lambda cpu: hookbus_rate(n, 1, cpu=cpu),
+                lambda cpu: hookbus_rate(n, 8, cpu=cpu, template="CONCURRENCY = 1\n"))
+    for n in backlogs:
+        measure("dispatch_behind_%d_delayed_retries" % n, a.events, a.repeat,
+                lambda cpu: hookbus_rate(a.events, 8, cpu=cpu),
+                lambda cpu: hookbus_rate(a.events, 8, cpu=cpu, prepare=delayed_retries(n)))
 
 
 if __name__ == "__main__":

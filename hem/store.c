@@ -22,6 +22,7 @@ struct hb_store {
 	uint64_t failed;     /* bit n: the begin of level n + 1 failed; its rollback undoes nothing */
 	uint64_t parks;      /* bit n: level n + 1 parked or returned records (park_change()) */
 	bool requeue_parked; /* hb_store_exec_next() returns every parked record to the queue first */
+	int64_t release_ms;  /* no waiting retry is due before; 0: not known */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -189,6 +190,7 @@ void hb_store_rollback(hb_store *s)
 		sqlite3_exec(s->db, s->depth == 1 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested", NULL, NULL,
 			     NULL);
 	s->depth--;
+	s->release_ms = 0;
 	/* Parks and returns undone may no longer match what the caller
 	 * runs: a hook's parked records could wait for an end already gone. */
 	if (s->parks & level) {
@@ -481,9 +483,10 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 	if (rc == 0)
 		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
 			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr, "
-			     "attempt, run_after_ms, blocking, verdict) "
+			     "attempt, run_after_ms, blocking, verdict, parked) "
 			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18, "
-			     "?19, CASE WHEN ?19 AND ?13 <> 'PENDING' THEN 'refuse' END)",
+			     "?19, CASE WHEN ?19 AND ?13 <> 'PENDING' THEN 'refuse' END, "
+			     "CASE WHEN ?18 IS NOT NULL AND ?13 = 'PENDING' THEN 2 ELSE 0 END)",
 			     &st, err);
 	if (rc == 0) {
 		struct timespec ts;
@@ -518,6 +521,8 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		sqlite3_bind_int(st, 19, e->blocking);
 		rc = step_done(s, st, err);
 	}
+	if (rc == 0 && e->run_after_ms > 0 && e->run_after_ms < s->release_ms)
+		s->release_ms = e->run_after_ms;
 	if (rc < 0)
 		return rc;
 	*exec_id = next;
@@ -582,6 +587,29 @@ static int unpark_all(hb_store *s, hb_error *err)
 	return park_change(s, st, err);
 }
 
+/* Returns the waiting retries due at now_ms to the queue, and notes when
+ * the next one is due. */
+static int release_due(hb_store *s, int64_t now_ms, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *next = NULL;
+
+	if (prepare(s, "UPDATE hook_log INDEXED BY hook_log_due SET parked = 0 "
+		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms <= ?",
+		    &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, now_ms);
+	if (step_done(s, st, err) < 0)
+		return err->code;
+	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log INDEXED BY hook_log_due "
+		    "WHERE state = 'PENDING' AND parked = 2", &next, err) < 0)
+		return err->code;
+	if (sqlite3_step(next) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading the queue");
+	s->release_ms = col_int(next, 0, INT64_MAX);
+	return 0;
+}
+
 int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_row *rows, size_t max,
 		       hb_take_fn take, void *ctx, hb_error *err)
 {
@@ -590,16 +618,17 @@ int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_
 
 	if (prepare(s, blocking_only ?
 		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' AND parked = 0 AND blocking = 1 "
-		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY blocking DESC, qorder" :
+		    "ORDER BY blocking DESC, qorder" :
 		    "SELECT " EXEC_COLUMNS " FROM hook_log WHERE state = 'PENDING' AND parked = 0 "
-		    "AND (run_after_ms IS NULL OR run_after_ms <= ?) ORDER BY blocking DESC, qorder", &st, err) < 0)
+		    "ORDER BY blocking DESC, qorder", &st, err) < 0)
 		return err->code;
 	if (s->requeue_parked) {
 		if (unpark_all(s, err) < 0)
 			return err->code;
 		s->requeue_parked = false;
 	}
-	sqlite3_bind_int64(st, 1, now_ms);
+	if (now_ms >= s->release_ms && release_due(s, now_ms, err) < 0)
+		return err->code;
 	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
 		if (take != NULL && !take(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
 					  sqlite3_column_int(st, 23) != 0))
@@ -646,7 +675,8 @@ int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_erro
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log WHERE state = 'PENDING' AND run_after_ms > ?",
+	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log INDEXED BY hook_log_due "
+		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms > ?",
 		    &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, now_ms);

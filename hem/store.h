@@ -155,9 +155,10 @@ int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err);
  * caller to roll back: each statement of it is a write. */
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err);
 
-/* Reads up to max PENDING records, not parked, that are due at now_ms,
- * blocking ones first, each part in queue order (only blocking ones when blocking_only),
- * offering each to take (which may be NULL: every record is taken) before
+/* Returns the waiting retries due at now_ms to the queue (a retry waits
+ * parked until its RUN_AFTER time), then reads up to max PENDING records not
+ * parked, blocking ones first, each part in queue order (only blocking ones
+ * when blocking_only), offering each to take (which may be NULL: every record is taken) before
  * reading it: take returns false for a record the caller cannot start now
  * (it runs it already, or its hook is at its CONCURRENCY, or no slot is
  * left for its kind), which is passed over without holding up the records
@@ -167,7 +168,8 @@ typedef bool (*hb_take_fn)(void *ctx, int64_t hook_id, int64_t exec_id, bool blo
 int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_row *rows, size_t max,
 		       hb_take_fn take, void *ctx, hb_error *err);
 
-/* Parks a PENDING record that its hook's CONCURRENCY holds back: it stays
+/* Parks a PENDING record that its hook's CONCURRENCY holds back (as a
+ * waiting retry is parked until its time): it stays
  * PENDING to every reader, but hb_store_exec_next() no longer walks over it
  * until it is returned to the queue, in its place (its queue order is
  * kept): by hb_store_exec_unpark(), by the end of one of the hook's
@@ -182,8 +184,8 @@ int hb_store_exec_unpark(hb_store *s, int64_t hook_id, hb_error *err);
  * first: a hook's CONCURRENCY changed. */
 void hb_store_exec_requeue_parked(hb_store *s);
 
-/* The earliest not-before time after now_ms of a delayed PENDING record in
- * *due_ms, -1 when none waits. */
+/* The earliest RUN_AFTER time after now_ms of a waiting retry in *due_ms,
+ * -1 when none waits. */
 int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_error *err);
 
 /* The number of PENDING or RUNNING records of hook_id. */
@@ -192,12 +194,12 @@ int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error 
 /* Marks a record RUNNING with its start time. */
 int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err);
 
-/* Completes a record, returns the hook's oldest parked record to the queue
- * (the end frees one of its CONCURRENCY slots), then deletes the hook's
- * finished records older than its newest `retention` executions (one
- * indexed range, whatever the size of the log); once nothing of the hook is
- * queued or running, exactly the newest `retention` records remain.  Within the caller's transaction,
- * as hb_store_exec_queue(). */
+/* Completes a record, returns the hook's oldest record parked by its
+ * CONCURRENCY to the queue (the end frees one of its slots), then deletes
+ * the hook's finished records older than its newest `retention` executions
+ * (one indexed range, whatever the size of the log); once nothing of the
+ * hook is queued or running, exactly the newest `retention` records remain.
+ * Within the caller's transaction, as hb_store_exec_queue(). */
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
 			 int64_t retention, hb_error *err);
 

@@ -370,8 +370,9 @@ class RetryTest(ExtCase):
         self.assertEqual(len(self.runs(out)), 3)
 
     def test_pending_retry_survives_sigkill(self):
-        """A retry waiting for its time is a stored record: hem killed with SIGKILL and started again
-        still runs it (attempt 2, linked to the first)."""
+        """A retry waiting for its time is a stored record, parked out of the dispatcher's walk until
+        its time: hem killed with SIGKILL and started again still runs it (attempt 2, linked to the
+        first)."""
         self.start_hem()
         out = self.recorder("fail.py", code=1)
         hid = self.api_hook("durable", "one.vm.allocate", "fail.py", "RETRIES = 1\nRETRY_DELAY = 3\n")
@@ -381,6 +382,7 @@ class RetryTest(ExtCase):
         raw = self.h.info_xml(hid, 1)
         self.xsd(raw, "hook_execution_record.xsd")
         self.assertIsNotNone(ET.fromstring(raw).findtext("RUN_AFTER"))
+        self.assertEqual(self.records(hid)[1]["parked"], 2)
         self.h.kill()
         self.assertEqual(len(self.runs(out)), 1)
         self.start_hem()

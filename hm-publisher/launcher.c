@@ -79,7 +79,9 @@ static bool wait_local(bool wait, const char *hem_flag)
 /* `emit ...` over the local socket, and with --wait hem's verdict over its
  * local socket; TO_CORE for anything that is not plainly that (--help,
  * another endpoint, arguments the core is to refuse in its own words, an
- * --object file that cannot be read). */
+ * --object file that cannot be read, and a publisher that is not there:
+ * the arguments it would have checked are the core's to check, which then
+ * says that the publisher is down, or what is wrong with them). */
 static int fast_emit(int argc, char **argv)
 {
 	hb_emit_args a = { 0 };
@@ -109,6 +111,8 @@ static int fast_emit(int argc, char **argv)
 		r.payload[r.npayloads++] = (hb_local_payload){ .name = "object", .data = object, .len = len };
 	}
 	rc = hb_local_send(endpoint, &r, a.timeout_ms, &seq, &err);
+	if (rc == -HB_ENOENT && (a.object_path == NULL || strcmp(a.object_path, "-") != 0))
+		goto out;
 	status = hb_emit_finish(&a, rc, seq, err.msg, start_ms, hb_wait_verdict_local);
 out:
 	hb_emit_args_clear(&a);

@@ -101,7 +101,7 @@ int hb_local_call(const char *endpoint, const hb_local_request *r, int timeout_m
 		if (errno == EAGAIN || errno == EINPROGRESS)
 			return hb_error_set(err, -HB_ETIMEDOUT, "no answer from %s within %d ms (is the daemon running?)",
 					    endpoint, timeout_ms);
-		return hb_error_set(err, -HB_ETIMEDOUT, "cannot reach %s: %s (is the daemon running?)", endpoint,
+		return hb_error_set(err, -HB_ENOENT, "cannot reach %s: %s (is the daemon running?)", endpoint,
 				    strerror(errno));
 	}
 	while (off < len) {

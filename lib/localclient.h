@@ -23,8 +23,9 @@ int hb_local_call(const char *endpoint, const hb_local_request *r, int timeout_m
  * in *seq (ACK); -HB_EPERM when the publisher refused the event (ERROR: err
  * says "refused by the publisher: <why>"); -HB_EINVAL when it found the
  * arguments or the input bad (INVALID: err holds its reason alone); -HB_EIO
- * on a malformed answer; -HB_ETIMEDOUT when nobody answered in time (no
- * socket, nobody listening, connection closed, timeout).
+ * on a malformed answer; -HB_ENOENT when the socket cannot be connected
+ * (no socket, nobody listening: nothing was sent); -HB_ETIMEDOUT when
+ * nobody answered in time (connection closed, timeout).
  */
 int hb_local_send(const char *endpoint, const hb_local_request *r, int timeout_ms, uint64_t *seq, hb_error *err);
 

@@ -292,12 +292,19 @@ class BadInputTest(FastPathCase):
 
 class DownTest(DaemonTest):
     def test_publisher_down(self):
-        """No daemon on the socket: emit exits 3, oci-hook warns and exits 0, or 3 with --fail-closed."""
+        """No daemon on the socket: emit exits 3, and 2 with its reason for arguments the daemon
+        would have refused; oci-hook warns and exits 0, or 3 with --fail-closed."""
         ep = "unix://%s/run/none.local" % self.dir
         r = subprocess.run([HM_PUBLISHER, "emit", "api", "x", "--result", "1", "--endpoint", ep],
                            capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 3, r.stderr.decode())
         self.assertIn("is the daemon running?", r.stderr.decode())
+        for argv, text in ((["emit", "api", "x", "--result", "1", "--extra", "<unclosed>"], "EXTRA"),
+                           (["emit", "state", "VM", "1", "ACTIVE"], "needs an LCM state")):
+            with self.subTest(argv=argv):
+                r = subprocess.run([HM_PUBLISHER] + argv + ["--endpoint", ep], capture_output=True, timeout=60)
+                self.assertEqual(r.returncode, 2, r.stderr.decode())
+                self.assertIn(text, r.stderr.decode())
         r = subprocess.run([HM_PUBLISHER, "oci-hook", "poststart", "--endpoint", ep], input=state_json().encode(),
                            capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr.decode())

@@ -24,7 +24,7 @@ def delayed_retries(n):
         hid = s.hem.allocate("NAME = fail\nTYPE = api\nCOMMAND = /bin/false\nCALL = one.bench.fail\n"
                              "RETRIES = 1\nRETRY_DELAY = 3600\n")
         emit_many(s.pub.cmd_endpoint, [api_content("one.bench.fail")] * n)
-        wait_for(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE hook_id = ? AND state = 'PENDING' "
+        wait_for(lambda: s.hem.db("SELECT count(*) FROM hook_exec WHERE hook_id = ? AND state = 'PENDING' "
                                   "AND attempt = 2", (hid,))[0][0] >= n, timeout=600,
                  what="%d retries to wait" % n)
     return prepare

@@ -97,7 +97,7 @@ def main():
                 ms = run_once(root, bundle, "hb-bench-%d-%s-%d" % (os.getpid(), name, i))
                 if i >= 3:   # the first runs warm the page cache
                     times[name].append(ms)
-        allowed = s.hem.db("SELECT count(*) FROM hook_log WHERE verdict = 'allow'")[0][0]
+        allowed = s.hem.db("SELECT count(*) FROM hook_exec WHERE verdict = 'allow'")[0][0]
         if allowed < 2 * a.count:
             raise RuntimeError("only %d allow verdicts recorded for %d containers" % (allowed, 2 * a.count))
     base = percentile(times["none"], 0.5)

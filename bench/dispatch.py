@@ -11,11 +11,12 @@ import argparse
 from common import Scratch, api_content, emit_many, machine, median, proc_cpu_s, ratio, spawn_rate, wait_done, wait_for
 
 
-def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template="", prepare=None):
+def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template="", prepare=None, content=None):
     """hem's dispatch rate; with cpu (a dict), also hem's own CPU time per execution and that of
     its hooks, in ms, from the first hook started to the last ended (cpu["hem_ms"],
     cpu["hooks_ms"]). template is added to the hook's (CONCURRENCY, say); prepare(scratch), when
-    given, runs before the backlog is journaled (to fill the queue with something else, say)."""
+    given, runs before the backlog is journaled (to fill the queue with something else, say);
+    content is the events' (base64), an API call of one.bench.dispatch by default."""
     with Scratch(hem_extra=["--concurrency", str(concurrency), "--log-retention", str(events + 10)],
                  pub_extra=["--journal-retention", str(events + 10)]) as s:
         hid = s.hem.allocate("NAME = bench\nTYPE = api\nCOMMAND = %s\nCALL = one.bench.dispatch\n%s"
@@ -23,9 +24,9 @@ def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template=""
         if prepare is not None:
             prepare(s)
         s.hem.stop()
-        emit_many(s.pub.cmd_endpoint, [api_content()] * events)
+        emit_many(s.pub.cmd_endpoint, [content or api_content()] * events)
         s.hem.start()
-        count = lambda where: s.hem.db("SELECT count(*) FROM hook_log WHERE hook_id = ? AND " + where, (hid,))[0][0]
+        count = lambda where: s.hem.db("SELECT count(*) FROM hook_exec WHERE hook_id = ? AND " + where, (hid,))[0][0]
         # The replay of the journal is done before the first hook starts: CPU counted from there
         # is dispatch's alone.
         wait_for(lambda: count("state <> 'PENDING'") > 0, timeout=600, what="the first hook to start")
@@ -33,11 +34,11 @@ def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template=""
         wait_done(lambda: count("state IN ('SUCCESS', 'ERROR')") >= events, timeout=600, what="every hook to run")
         cpu1 = proc_cpu_s(s.hem.proc.pid)
         bad = count("state <> 'SUCCESS'")
-        t0, t1 = s.hem.db("SELECT min(start_ms), max(end_ms) FROM hook_log WHERE hook_id = ?", (hid,))[0]
+        t0, t1 = s.hem.db("SELECT min(start_ms), max(end_ms) FROM hook_exec WHERE hook_id = ?", (hid,))[0]
         if bad:
             raise SystemExit("dispatch: %d executions did not succeed" % bad)
         if cpu is not None:
-            started = s.hem.db("SELECT count(*) FROM hook_log WHERE start_ms >= ?", (t0,))[0][0]
+            started = s.hem.db("SELECT count(*) FROM hook_exec WHERE start_ms >= ?", (t0,))[0][0]
             cpu["hem_ms"] = (cpu1[0] - cpu0[0]) * 1000.0 / started
             cpu["hooks_ms"] = (cpu1[1] - cpu0[1]) * 1000.0 / started
         return events / ((t1 - t0) / 1000.0)

@@ -40,9 +40,9 @@ def main():
         offer_end = time.time()
         stop.set()
         th.join()
-        rows = s.hem.db("SELECT end_ms, start_ms - queued_ms FROM hook_log WHERE state = 'SUCCESS' AND end_ms >= ?",
+        rows = s.hem.db("SELECT end_ms, start_ms - queued_ms FROM hook_exec WHERE state = 'SUCCESS' AND end_ms >= ?",
                         (int(t0 * 1000),))
-        pending = s.hem.db("SELECT count(*) FROM hook_log WHERE state = 'PENDING'")[0][0]
+        pending = s.hem.db("SELECT count(*) FROM hook_exec WHERE state = 'PENDING'")[0][0]
     per_s = {}
     for end_ms, _ in rows:
         sec = int(end_ms / 1000 - t0)

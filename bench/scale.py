@@ -21,6 +21,12 @@ def started(h):
     return time.monotonic() - t0, rss_kib(h.proc.pid)
 
 
+def seed_inputs(con, q0, count):
+    """The (empty) inputs of the records of queue orders q0 .. q0 + count - 1 (hem.db's hook_input)."""
+    con.execute("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
+                "INSERT INTO hook_input (qorder, arguments, argv) SELECT ? + i, '', x'' FROM n", (count, q0))
+
+
 def seed_records(db, hook_id, count):
     """Inserts count finished records of hook_id straight into hem.db (hem stopped), one a second
     up to now, as if the hook had run every second."""
@@ -31,10 +37,11 @@ def seed_records(db, hook_id, count):
         now = int(time.time() * 1000)
         con.execute(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-            "INSERT INTO hook_log (hook_id, exec_id, qorder, state, command, arguments, argv, queued_ms, "
-            "start_ms, end_ms, code, stdout, stderr) SELECT ?, ? + i, ? + i, 'SUCCESS', '/bin/true', '', x'', "
+            "INSERT INTO hook_exec (hook_id, exec_id, qorder, state, command, queued_ms, start_ms, end_ms, code, "
+            "stdout, stderr) SELECT ?, ? + i, ? + i, 'SUCCESS', '/bin/true', "
             "? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' FROM n",
             (count, hook_id, e0, q0, now, count, now, count, now, count))
+        seed_inputs(con, q0, count)
         con.execute("UPDATE hook SET next_exec = ? WHERE id = ?", (e0 + count, hook_id))
         con.execute("UPDATE meta SET value = ? WHERE key = 'next_qorder'", (q0 + count,))
     con.close()
@@ -49,11 +56,12 @@ def seed_spread(db, hooks, count):
         now = int(time.time() * 1000)
         con.execute(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-            "INSERT INTO hook_log (hook_id, exec_id, qorder, state, command, arguments, argv, queued_ms, "
-            "start_ms, end_ms, code, stdout, stderr) SELECT i % ?, i / ?, ? + i, 'SUCCESS', '/bin/true', '', x'', "
+            "INSERT INTO hook_exec (hook_id, exec_id, qorder, state, command, queued_ms, start_ms, end_ms, code, "
+            "stdout, stderr) SELECT i % ?, i / ?, ? + i, 'SUCCESS', '/bin/true', "
             "? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' FROM n",
             (count, hooks, hooks, q0, now, count, now, count, now, count))
-        con.execute("UPDATE hook SET next_exec = (SELECT count(*) FROM hook_log WHERE hook_id = hook.id)")
+        seed_inputs(con, q0, count)
+        con.execute("UPDATE hook SET next_exec = (SELECT count(*) FROM hook_exec WHERE hook_id = hook.id)")
         con.execute("UPDATE meta SET value = ? WHERE key = 'next_qorder'", (q0 + count,))
     con.close()
 
@@ -84,11 +92,11 @@ def per_execution_ms(records, executions, concurrency=8):
         # Counted over the new executions' primary-key range (the hook is the first, id 0, and the
         # seeded records hold its first exec ids), four times a second: a count over the whole log
         # fifty times a second cost more, the larger the log, than what it measured.
-        wait_done(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE hook_id = 0 AND exec_id >= ? "
+        wait_done(lambda: s.hem.db("SELECT count(*) FROM hook_exec WHERE hook_id = 0 AND exec_id >= ? "
                                    "AND state IN ('SUCCESS', 'ERROR')", (records,))[0][0] >= executions,
                   timeout=600, what="the executions")
-        t0, t1 = s.hem.db("SELECT min(start_ms), max(end_ms) FROM hook_log WHERE seq IS NOT NULL")[0]
-        kept = s.hem.db("SELECT count(*) FROM hook_log")[0][0]
+        t0, t1 = s.hem.db("SELECT min(start_ms), max(end_ms) FROM hook_exec WHERE seq IS NOT NULL")[0]
+        kept = s.hem.db("SELECT count(*) FROM hook_exec")[0][0]
         if records and kept != records:
             raise SystemExit("scale: retention kept %d records, expected %d" % (kept, records))
         return (t1 - t0) / executions
@@ -149,7 +157,7 @@ def main():
         th = threading.Thread(target=sample)
         th.start()
         emit_many(s.pub.cmd_endpoint, [api_content("one.bench.storm")] * a.storm)
-        wait_done(lambda: s.hem.db("SELECT count(*) FROM hook_log WHERE state = 'PENDING'")[0][0] == 0,
+        wait_done(lambda: s.hem.db("SELECT count(*) FROM hook_exec WHERE state = 'PENDING'")[0][0] == 0,
                   timeout=900, what="the storm to drain")
         stop.set()
         th.join()

@@ -441,6 +441,7 @@ int hb_store_hooks_each(hb_store *s, hb_hook_fn fn, void *ctx, hb_error *err)
 int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
+	stmt_auto sqlite3_stmt *in = NULL;
 	stmt_auto sqlite3_stmt *cur = NULL;
 	stmt_auto sqlite3_stmt *bump = NULL;
 	int64_t next = 0, qorder = 0;
@@ -450,7 +451,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 	rc = 0;
 	if (e->seq >= 0 && e->retry_of < 0 && !e->new_seq) {
 		stmt_auto sqlite3_stmt *dup = NULL;
-		rc = prepare(s, "SELECT 1 FROM hook_log WHERE hook_id = ? AND seq = ? AND retry_of IS NULL", &dup, err);
+		rc = prepare(s, "SELECT 1 FROM hook_exec WHERE hook_id = ? AND seq = ? AND retry_of IS NULL", &dup, err);
 		if (rc == 0) {
 			sqlite3_bind_int64(dup, 1, e->hook_id);
 			sqlite3_bind_int64(dup, 2, e->seq);
@@ -481,13 +482,15 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 	if (rc == 0)
 		rc = meta_set(s, "next_qorder", qorder + 1, err);
 	if (rc == 0)
-		rc = prepare(s, "INSERT INTO hook_log (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
-			     "command, arguments, argv, stdin_data, remote_host, queued_ms, start_ms, end_ms, code, stderr, "
-			     "attempt, run_after_ms, blocking, verdict, parked) "
-			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18, "
+		rc = prepare(s, "INSERT INTO hook_exec (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
+			     "command, remote_host, queued_ms, start_ms, end_ms, code, stderr, attempt, run_after_ms, "
+			     "blocking, verdict, parked) "
+			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18, "
 			     "?19, CASE WHEN ?19 AND ?13 <> 'PENDING' THEN 'refuse' END, "
 			     "CASE WHEN ?18 IS NOT NULL AND ?13 = 'PENDING' THEN 2 ELSE 0 END)",
 			     &st, err);
+	if (rc == 0)
+		rc = prepare(s, "INSERT INTO hook_input (qorder, arguments, argv, stdin_data) VALUES (?, ?, ?, ?)", &in, err);
 	if (rc == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -500,10 +503,6 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		if (e->retry_of >= 0)
 			sqlite3_bind_int64(st, 6, e->retry_of);
 		sqlite3_bind_text(st, 7, e->command, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, e->arguments, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 9, e->argv_len ? e->argv : "", (int)e->argv_len, SQLITE_STATIC);
-		if (e->stdin_data != NULL)
-			sqlite3_bind_blob(st, 10, e->stdin_len ? e->stdin_data : "", (int)e->stdin_len, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, e->remote_host, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 12, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		sqlite3_bind_text(st, 13, e->refusal ? "ERROR" : e->skipped ? "SKIPPED" : "PENDING", -1, SQLITE_STATIC);
@@ -520,6 +519,14 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 			sqlite3_bind_int64(st, 18, e->run_after_ms);
 		sqlite3_bind_int(st, 19, e->blocking);
 		rc = step_done(s, st, err);
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(in, 1, qorder);
+		sqlite3_bind_text(in, 2, e->arguments, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(in, 3, e->argv_len ? e->argv : "", (int)e->argv_len, SQLITE_STATIC);
+		if (e->stdin_data != NULL)
+			sqlite3_bind_blob(in, 4, e->stdin_len ? e->stdin_data : "", (int)e->stdin_len, SQLITE_STATIC);
+		rc = step_done(s, in, err);
 	}
 	if (rc == 0 && e->run_after_ms > 0 && e->run_after_ms < s->release_ms)
 		s->release_ms = e->run_after_ms;
@@ -582,7 +589,7 @@ static int unpark_all(hb_store *s, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_log SET parked = 0 WHERE state = 'PENDING' AND parked = 1", &st, err) < 0)
+	if (prepare(s, "UPDATE hook_exec SET parked = 0 WHERE state = 'PENDING' AND parked = 1", &st, err) < 0)
 		return err->code;
 	return park_change(s, st, err);
 }
@@ -594,14 +601,14 @@ static int release_due(hb_store *s, int64_t now_ms, hb_error *err)
 	stmt_auto sqlite3_stmt *st = NULL;
 	stmt_auto sqlite3_stmt *next = NULL;
 
-	if (prepare(s, "UPDATE hook_log INDEXED BY hook_log_due SET parked = 0 "
+	if (prepare(s, "UPDATE hook_exec INDEXED BY hook_exec_due SET parked = 0 "
 		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms <= ?",
 		    &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, now_ms);
 	if (step_done(s, st, err) < 0)
 		return err->code;
-	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log INDEXED BY hook_log_due "
+	if (prepare(s, "SELECT min(run_after_ms) FROM hook_exec INDEXED BY hook_exec_due "
 		    "WHERE state = 'PENDING' AND parked = 2", &next, err) < 0)
 		return err->code;
 	if (sqlite3_step(next) != SQLITE_ROW)
@@ -647,7 +654,7 @@ int hb_store_exec_park(hb_store *s, int64_t hook_id, int64_t exec_id, hb_error *
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_log SET parked = 1 WHERE hook_id = ? AND exec_id = ? AND state = 'PENDING'",
+	if (prepare(s, "UPDATE hook_exec SET parked = 1 WHERE hook_id = ? AND exec_id = ? AND state = 'PENDING'",
 		    &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, hook_id);
@@ -659,7 +666,7 @@ int hb_store_exec_unpark(hb_store *s, int64_t hook_id, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_log SET parked = 0 WHERE hook_id = ?1 AND exec_id = (SELECT exec_id FROM hook_log "
+	if (prepare(s, "UPDATE hook_exec SET parked = 0 WHERE hook_id = ?1 AND exec_id = (SELECT exec_id FROM hook_exec "
 		    "WHERE hook_id = ?1 AND state = 'PENDING' AND parked = 1 ORDER BY qorder LIMIT 1)", &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, hook_id);
@@ -675,7 +682,7 @@ int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_erro
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT min(run_after_ms) FROM hook_log INDEXED BY hook_log_due "
+	if (prepare(s, "SELECT min(run_after_ms) FROM hook_exec INDEXED BY hook_exec_due "
 		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms > ?",
 		    &st, err) < 0)
 		return err->code;
@@ -690,7 +697,7 @@ int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error 
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT count(*) FROM hook_log WHERE hook_id = ? AND state IN ('PENDING', 'RUNNING')",
+	if (prepare(s, "SELECT count(*) FROM hook_exec WHERE hook_id = ? AND state IN ('PENDING', 'RUNNING')",
 		    &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, hook_id);
@@ -704,7 +711,7 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_log SET state = 'RUNNING', start_ms = ? WHERE hook_id = ? AND exec_id = ?",
+	if (prepare(s, "UPDATE hook_exec SET state = 'RUNNING', start_ms = ? WHERE hook_id = ? AND exec_id = ?",
 		    &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, start_ms);
@@ -716,7 +723,7 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 #define PRUNE_BATCH 64
 /* The completion of a record: FINISH_SET, start_ms only for a record that
  * never started, then FINISH_WHERE. */
-#define FINISH_SET "UPDATE hook_log SET state = ?1, end_ms = ?2, code = ?3, signal = ?4, timed_out = ?5, " \
+#define FINISH_SET "UPDATE hook_exec SET state = ?1, end_ms = ?2, code = ?3, signal = ?4, timed_out = ?5, " \
 	"stdout = ?6, stderr = ?7, stdout_truncated = ?8, stderr_truncated = ?9, "
 #define FINISH_WHERE "verdict = CASE WHEN blocking = 1 THEN CASE WHEN ?1 = 'SUCCESS' THEN 'allow' " \
 	"ELSE 'refuse' END END WHERE hook_id = ?11 AND exec_id = ?12"
@@ -764,7 +771,7 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		size_t n = 0;
 		int step = SQLITE_ROW;
 
-		rc = prepare(s, "SELECT exec_id FROM hook_log WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
+		rc = prepare(s, "SELECT exec_id FROM hook_exec WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
 			     "WHERE id = ?1) - ?2 AND state <> 'PENDING' AND state <> 'RUNNING'", &find, err);
 		if (rc < 0)
 			break;
@@ -776,7 +783,7 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 			rc = hb_db_error(s->db, err, "pruning the log");
 		sqlite3_reset(find);
 		if (rc == 0 && n > 0)
-			rc = prepare(s, "DELETE FROM hook_log WHERE hook_id = ? AND exec_id = ?", &prune, err);
+			rc = prepare(s, "DELETE FROM hook_exec WHERE hook_id = ? AND exec_id = ?", &prune, err);
 		for (size_t k = 0; rc == 0 && k < n; k++) {
 			sqlite3_bind_int64(prune, 1, hook_id);
 			sqlite3_bind_int64(prune, 2, ids[k]);
@@ -870,7 +877,7 @@ int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_log SET state = 'INTERRUPTED', end_ms = ?, code = 255, "
+	if (prepare(s, "UPDATE hook_exec SET state = 'INTERRUPTED', end_ms = ?, code = 255, "
 		    "verdict = CASE WHEN blocking = 1 THEN 'refuse' END WHERE state = 'RUNNING'",
 		    &st, err) < 0)
 		return err->code;
@@ -884,7 +891,7 @@ int hb_store_exec_pending(hb_store *s, int64_t *count, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT count(*) FROM hook_log WHERE state = 'PENDING'", &st, err) < 0)
+	if (prepare(s, "SELECT count(*) FROM hook_exec WHERE state = 'PENDING'", &st, err) < 0)
 		return err->code;
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return hb_db_error(s->db, err, "counting the queue");

@@ -506,7 +506,7 @@ class MigrationTest(ExtCase):
         self.assertEqual(self.h.db("PRAGMA user_version"), [(5,)])
         with self.assertRaisesRegex(sqlite3.IntegrityError, "CHECK constraint failed"):
             with sqlite3.connect(db) as con:
-                con.execute("UPDATE hook_log SET state = 'DONE' WHERE hook_id = 0")
+                con.execute("UPDATE hook_exec SET state = 'DONE' WHERE hook_id = 0")
         self.assertEqual(self.h.db("SELECT parked FROM hook_log"), [(0,)])
         rec = self.record_xml(0, 0)
         self.assertEqual((rec.findtext("STATE"), rec.findtext("ATTEMPT"), rec.findtext("ARGUMENTS")),

@@ -742,6 +742,8 @@ class RetentionTest(HemCase):
         self.emit_api("one.vm.allocate")
         self.wait_executions(hid, 151)
         self.assertEqual(self.exec_ids(hid), [149, 150])
+        # Each record's input (arguments, argv, stdin) went with it.
+        self.assertEqual(self.h.db("SELECT count(*) FROM hook_input"), [(2,)])
 
     def test_global_log_retention_applies_to_hooks_without_their_own(self):
         """--log-retention 2 applies to a hook without LOG_RETENTION (ids 3, 4 after 5 runs) while a
@@ -818,6 +820,8 @@ class ChangeTest(HemCase):
         self.assertEqual(self.h.call("DELETE", victim), str(victim))
         self.assertRefused(["INFO", victim], str(victim))
         self.assertEqual(self.records(victim), [], "the deleted hook's records went with it")
+        self.assertEqual(self.h.db("SELECT count(*) FROM hook_input"), self.h.db("SELECT count(*) FROM hook_exec"),
+                         "and their inputs")
         seq = self.emit_api("one.vm.delete")
         self.wait_records(witness, 2)
         self.wait_seq(seq)

@@ -1,0 +1,40 @@
+#!/usr/bin/python3
+"""payload.py -- dispatch (as dispatch.py: events journaled while hem is down, then replayed;
+/bin/true; concurrency 8) of a hook with ARGUMENTS = $API whose events carry a parameter of N
+bytes, so that each execution's argument is the base64 of a document of N bytes and more, over
+the same dispatch with a parameter of 4 bytes. OpenNebula's hooks take $TEMPLATE, a VM's
+document of some kilobytes: what hem does per execution must not grow with it beyond the
+exec's own copy. Goal: flat (the ratio may not fall as N grows)."""
+import argparse
+
+from common import api_xml, b64, machine, median, ratio
+from dispatch import hookbus_rate
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="4096,16384", help="comma-separated parameter sizes in bytes")
+    ap.add_argument("--events", type=int, default=3000)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="baseline and measured run this many times per size, alternating")
+    a = ap.parse_args()
+    print("machine: " + machine())
+    template = "ARGUMENTS = $API\n"
+    small = b64(api_xml("one.bench.dispatch", 1, ("x" * 4,)))
+    for size in [int(n) for n in a.sizes.split(",")]:
+        big = b64(api_xml("one.bench.dispatch", 1, ("x" * size,)))
+        runs = []
+        for i in range(a.repeat):
+            base_cpu, cpu = {}, {}
+            base = hookbus_rate(a.events, 8, cpu=base_cpu, template=template, content=small)
+            rate = hookbus_rate(a.events, 8, cpu=cpu, template=template, content=big)
+            runs.append((base, rate))
+            print("parameter of %d bytes, run %d: %.0f hooks/s (hem %.3f ms CPU per execution); with 4 bytes: "
+                  "%.0f hooks/s (hem %.3f ms); ratio %.3f" % (size, i + 1, rate, cpu["hem_ms"], base,
+                                                             base_cpu["hem_ms"], rate / base), flush=True)
+        base = median([r[0] for r in runs])
+        ratio("dispatch_parameter_%d_bytes" % size, median([r[1] / r[0] for r in runs]) * base, base)
+
+
+if __name__ == "__main__":
+    main()

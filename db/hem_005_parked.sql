@@ -5,9 +5,11 @@
 -- never changes after queueing: the arguments, the argument vector and the standard input. Both
 -- were one row of hook_log, and SQLite rewrites a whole row, overflow pages and all, on every
 -- update: with ARGUMENTS = $TEMPLATE of some kilobytes, the RUNNING mark and the end each wrote
--- the payload again. hook_input is keyed by the record's queue order (unique, given once) as its
--- rowid, so that its large rows sit only in leaf pages. hook_log is now a view of the two with
--- the columns of the old table, in their order: every reader sees the same records.
+-- the payload again. Both tables are keyed by the record's queue order (unique, given once) as
+-- their rowid, so that large rows (a payload, a hook's output) sit only in leaf pages; hook_log
+-- was WITHOUT ROWID, whose interior pages hold whole rows. (hook_id, exec_id) stays unique.
+-- hook_log is now a view of the two with the columns of the old table, in their order: every
+-- reader sees the same records.
 --
 -- The queue's index leads with `parked`, and dispatch walks only the records where it is 0; a
 -- parked record is still PENDING to every reader and keeps its place in the queue (qorder).
@@ -18,9 +20,9 @@
 -- Before, each dispatch passed over every such record (about 1 us each), for every execution it
 -- started: a backlog behind a limit or a queue of waiting retries slowed all of hem.
 CREATE TABLE hook_exec (
+  qorder           INTEGER PRIMARY KEY,     -- global order of queueing (meta.next_qorder); hook_input's key
   hook_id          INTEGER NOT NULL REFERENCES hook (id) ON DELETE CASCADE,
   exec_id          INTEGER NOT NULL,
-  qorder           INTEGER NOT NULL,        -- global order of queueing (meta.next_qorder); hook_input's key
   state            TEXT NOT NULL CHECK (state = 'PENDING' OR state = 'RUNNING' OR state = 'SUCCESS'
                                         OR state = 'ERROR' OR state = 'INTERRUPTED' OR state = 'SKIPPED'),
   parked           INTEGER NOT NULL DEFAULT 0,   -- 1: behind its hook's CONCURRENCY; 2: a retry not yet due
@@ -43,8 +45,8 @@ CREATE TABLE hook_exec (
   stderr_truncated INTEGER NOT NULL DEFAULT 0,
   stdout           BLOB,
   stderr           BLOB,
-  PRIMARY KEY (hook_id, exec_id)
-) WITHOUT ROWID;
+  UNIQUE (hook_id, exec_id)
+);
 CREATE TABLE hook_input (
   qorder           INTEGER PRIMARY KEY,     -- hook_exec.qorder
   arguments        TEXT NOT NULL,           -- the expanded argument string
@@ -83,7 +85,7 @@ CREATE VIEW hook_log AS
 -- queued (then the parked ones: counted with them as PENDING).
 CREATE INDEX hook_exec_queue ON hook_exec (parked, blocking DESC, qorder) WHERE state = 'PENDING';
 -- A hook's records held back by its CONCURRENCY, oldest first.
-CREATE INDEX hook_exec_parked ON hook_exec (hook_id, qorder) WHERE state = 'PENDING' AND parked = 1;
+CREATE INDEX hook_exec_parked ON hook_exec (hook_id) WHERE state = 'PENDING' AND parked = 1;
 -- When the next waiting retry is due.
 CREATE INDEX hook_exec_due ON hook_exec (run_after_ms) WHERE state = 'PENDING' AND parked = 2;
 -- hookctl log --since/--until (their comparisons imply start_ms IS NOT NULL).

@@ -666,8 +666,8 @@ int hb_store_exec_unpark(hb_store *s, int64_t hook_id, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "UPDATE hook_exec SET parked = 0 WHERE hook_id = ?1 AND exec_id = (SELECT exec_id FROM hook_exec "
-		    "WHERE hook_id = ?1 AND state = 'PENDING' AND parked = 1 ORDER BY qorder LIMIT 1)", &st, err) < 0)
+	if (prepare(s, "UPDATE hook_exec SET parked = 0 WHERE qorder = (SELECT qorder FROM hook_exec "
+		    "WHERE hook_id = ? AND state = 'PENDING' AND parked = 1 ORDER BY qorder LIMIT 1)", &st, err) < 0)
 		return err->code;
 	sqlite3_bind_int64(st, 1, hook_id);
 	return park_change(s, st, err);

@@ -761,9 +761,10 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		rc = hb_store_exec_unpark(s, hook_id, err);
 	/* Retention: the finished records of the hook's newest `retention`
 	 * executions stay.  Execution ids only grow, so the cut-off is the
-	 * hook's next id less `retention`: a primary-key range whose cost does
-	 * not depend on how many records are kept.  Its records are found
-	 * first, then deleted each by its key: a DELETE of the range would
+	 * hook's next id less `retention`: a range of the (hook, execution)
+	 * index whose cost does not depend on how many records are kept.  Its
+	 * records are found first, then deleted each by its key (the queue
+	 * order; the trigger deletes its input): a DELETE of the range would
 	 * gather their keys in a temporary b-tree, even for the one record a
 	 * finish usually prunes. */
 	while (rc == 0 && retention >= 0) {
@@ -771,7 +772,7 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		size_t n = 0;
 		int step = SQLITE_ROW;
 
-		rc = prepare(s, "SELECT exec_id FROM hook_exec WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
+		rc = prepare(s, "SELECT qorder FROM hook_exec WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
 			     "WHERE id = ?1) - ?2 AND state <> 'PENDING' AND state <> 'RUNNING'", &find, err);
 		if (rc < 0)
 			break;
@@ -783,10 +784,9 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 			rc = hb_db_error(s->db, err, "pruning the log");
 		sqlite3_reset(find);
 		if (rc == 0 && n > 0)
-			rc = prepare(s, "DELETE FROM hook_exec WHERE hook_id = ? AND exec_id = ?", &prune, err);
+			rc = prepare(s, "DELETE FROM hook_exec WHERE qorder = ?", &prune, err);
 		for (size_t k = 0; rc == 0 && k < n; k++) {
-			sqlite3_bind_int64(prune, 1, hook_id);
-			sqlite3_bind_int64(prune, 2, ids[k]);
+			sqlite3_bind_int64(prune, 1, ids[k]);
 			rc = step_done(s, prune, err);
 			sqlite3_reset(prune);
 		}

@@ -32,7 +32,7 @@ def seed_records(db, hook_id, count):
     up to now, as if the hook had run every second."""
     con = sqlite3.connect(db)
     with con:
-        q0 = con.execute("SELECT value FROM meta WHERE key = 'next_qorder'").fetchone()[0]
+        q0 = con.execute("SELECT coalesce(max(qorder) + 1, 0) FROM hook_exec").fetchone()[0]
         e0 = con.execute("SELECT next_exec FROM hook WHERE id = ?", (hook_id,)).fetchone()[0]
         now = int(time.time() * 1000)
         con.execute(
@@ -43,7 +43,6 @@ def seed_records(db, hook_id, count):
             (count, hook_id, e0, q0, now, count, now, count, now, count))
         seed_inputs(con, q0, count)
         con.execute("UPDATE hook SET next_exec = ? WHERE id = ?", (e0 + count, hook_id))
-        con.execute("UPDATE meta SET value = ? WHERE key = 'next_qorder'", (q0 + count,))
     con.close()
 
 
@@ -52,7 +51,7 @@ def seed_spread(db, hooks, count):
     stopped), one a second up to now across all of them."""
     con = sqlite3.connect(db)
     with con:
-        q0 = con.execute("SELECT value FROM meta WHERE key = 'next_qorder'").fetchone()[0]
+        q0 = con.execute("SELECT coalesce(max(qorder) + 1, 0) FROM hook_exec").fetchone()[0]
         now = int(time.time() * 1000)
         con.execute(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
@@ -62,7 +61,6 @@ def seed_spread(db, hooks, count):
             (count, hooks, hooks, q0, now, count, now, count, now, count))
         seed_inputs(con, q0, count)
         con.execute("UPDATE hook SET next_exec = (SELECT count(*) FROM hook_exec WHERE hook_id = hook.id)")
-        con.execute("UPDATE meta SET value = ? WHERE key = 'next_qorder'", (q0 + count,))
     con.close()
 
 

@@ -5,7 +5,7 @@
 -- never changes after queueing: the arguments, the argument vector and the standard input. Both
 -- were one row of hook_log, and SQLite rewrites a whole row, overflow pages and all, on every
 -- update: with ARGUMENTS = $TEMPLATE of some kilobytes, the RUNNING mark and the end each wrote
--- the payload again. Both tables are keyed by the record's queue order (unique, given once) as
+-- the payload again. Both tables are keyed by the record's queue order (unique among records) as
 -- their rowid, so that large rows (a payload, a hook's output) sit only in leaf pages; hook_log
 -- was WITHOUT ROWID, whose interior pages hold whole rows. (hook_id, exec_id) stays unique.
 -- hook_log is now a view of the two with the columns of the old table, in their order: every
@@ -20,7 +20,7 @@
 -- Before, each dispatch passed over every such record (about 1 us each), for every execution it
 -- started: a backlog behind a limit or a queue of waiting retries slowed all of hem.
 CREATE TABLE hook_exec (
-  qorder           INTEGER PRIMARY KEY,     -- global order of queueing (meta.next_qorder); hook_input's key
+  qorder           INTEGER PRIMARY KEY,     -- global order of queueing: the rowid, one more than the largest
   hook_id          INTEGER NOT NULL REFERENCES hook (id) ON DELETE CASCADE,
   exec_id          INTEGER NOT NULL,
   state            TEXT NOT NULL CHECK (state = 'PENDING' OR state = 'RUNNING' OR state = 'SUCCESS'
@@ -58,7 +58,7 @@ CREATE TRIGGER hook_exec_input AFTER DELETE ON hook_exec BEGIN
   DELETE FROM hook_input WHERE qorder = old.qorder;
 END;
 -- Queue orders came from one counter and are unique; numbered again all the same (in the same
--- order), since they are hook_input's key now.
+-- order), since they are the tables' key now.
 CREATE TEMP TABLE hook_log_order AS
   SELECT hook_id, exec_id, row_number() OVER (ORDER BY qorder, hook_id, exec_id) - 1 AS qorder FROM hook_log;
 INSERT INTO hook_exec (hook_id, exec_id, qorder, state, parked, seq, event_key, retry_of, command, remote_host,
@@ -72,7 +72,9 @@ INSERT INTO hook_exec (hook_id, exec_id, qorder, state, parked, seq, event_key, 
   FROM hook_log l JOIN hook_log_order o USING (hook_id, exec_id);
 INSERT INTO hook_input (qorder, arguments, argv, stdin_data)
   SELECT o.qorder, l.arguments, l.argv, l.stdin_data FROM hook_log l JOIN hook_log_order o USING (hook_id, exec_id);
-UPDATE meta SET value = (SELECT count(*) FROM hook_log_order) WHERE key = 'next_qorder';
+-- The next queue order is the rowid SQLite gives a new row of hook_exec, one more than the
+-- largest: no counter to read and write for each record any more.
+DELETE FROM meta WHERE key = 'next_qorder';
 DROP TABLE hook_log_order;
 DROP TABLE hook_log;
 CREATE VIEW hook_log AS

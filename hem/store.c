@@ -444,7 +444,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 	stmt_auto sqlite3_stmt *in = NULL;
 	stmt_auto sqlite3_stmt *cur = NULL;
 	stmt_auto sqlite3_stmt *bump = NULL;
-	int64_t next = 0, qorder = 0;
+	int64_t next = 0;
 	int rc;
 
 	*exec_id = -1;
@@ -477,15 +477,13 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		sqlite3_bind_int64(bump, 2, e->hook_id);
 		rc = step_done(s, bump, err);
 	}
+	/* The queue order is the new row's rowid, one more than the largest:
+	 * later than every record queued. */
 	if (rc == 0)
-		rc = meta_get(s, "next_qorder", &qorder, err);
-	if (rc == 0)
-		rc = meta_set(s, "next_qorder", qorder + 1, err);
-	if (rc == 0)
-		rc = prepare(s, "INSERT INTO hook_exec (hook_id, exec_id, qorder, state, seq, event_key, retry_of, "
+		rc = prepare(s, "INSERT INTO hook_exec (hook_id, exec_id, state, seq, event_key, retry_of, "
 			     "command, remote_host, queued_ms, start_ms, end_ms, code, stderr, attempt, run_after_ms, "
 			     "blocking, verdict, parked) "
-			     "VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18, "
+			     "VALUES (?1, ?2, ?13, ?4, ?5, ?6, ?7, ?11, ?12, ?14, ?14, ?15, ?16, ?17, ?18, "
 			     "?19, CASE WHEN ?19 AND ?13 <> 'PENDING' THEN 'refuse' END, "
 			     "CASE WHEN ?18 IS NOT NULL AND ?13 = 'PENDING' THEN 2 ELSE 0 END)",
 			     &st, err);
@@ -496,7 +494,6 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		clock_gettime(CLOCK_REALTIME, &ts);
 		sqlite3_bind_int64(st, 1, e->hook_id);
 		sqlite3_bind_int64(st, 2, next);
-		sqlite3_bind_int64(st, 3, qorder);
 		if (e->seq >= 0)
 			sqlite3_bind_int64(st, 4, e->seq);
 		sqlite3_bind_text(st, 5, e->event_key, -1, SQLITE_STATIC);
@@ -521,7 +518,7 @@ int hb_store_exec_queue(hb_store *s, const hb_exec_new *e, int64_t *exec_id, hb_
 		rc = step_done(s, st, err);
 	}
 	if (rc == 0) {
-		sqlite3_bind_int64(in, 1, qorder);
+		sqlite3_bind_int64(in, 1, sqlite3_last_insert_rowid(s->db));
 		sqlite3_bind_text(in, 2, e->arguments, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(in, 3, e->argv_len ? e->argv : "", (int)e->argv_len, SQLITE_STATIC);
 		if (e->stdin_data != NULL)

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from common import HOOKCTL, Scratch, api_content, emit_many, machine, percentile, rss_kib, wait_done
+from common import HOOKCTL, Scratch, api_content, emit_many, machine, percentile, proc_cpu_s, rss_kib, wait_done
 
 
 def started(h):
@@ -100,12 +100,27 @@ def per_execution_ms(records, executions, concurrency=8):
         return (t1 - t0) / executions
 
 
+def event_cpu_us(s, n):
+    """hem's CPU time (its own, µs) per event for n events of one.bench.h0, from the first EMIT to
+    the last execution recorded: taking each from the bus, finding its hook, queueing and running
+    it."""
+    cpu0 = proc_cpu_s(s.hem.proc.pid)
+    acks = emit_many(s.pub.cmd_endpoint, [api_content("one.bench.h0")] * n)
+    last = max(seq for seq, _ in acks)
+    wait_done(lambda: s.hem.db("SELECT value FROM meta WHERE key = 'last_seq'")[0][0] >= last and not
+              s.hem.db("SELECT 1 FROM hook_exec WHERE state IN ('PENDING', 'RUNNING') LIMIT 1"),
+              timeout=600, what="the events to run")
+    return (proc_cpu_s(s.hem.proc.pid)[0] - cpu0[0]) * 1e6 / n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--hooks", type=int, default=10000)
     ap.add_argument("--records", default="10000,100000,1000000")
     ap.add_argument("--executions", type=int, default=1000)
     ap.add_argument("--storm", type=int, default=20000)
+    ap.add_argument("--events", type=int, default=5000,
+                    help="events of one hook, with one hook and with all of them registered")
     a = ap.parse_args()
     sizes = [int(x) for x in a.records.split(",")]
     print("machine: " + machine())
@@ -114,6 +129,11 @@ def main():
         s.hem.stop()
         empty_t, empty_rss = started(s.hem)
         print("empty hem: start-up %.3f s, RSS %d KiB" % (empty_t, empty_rss))
+    with Scratch() as s:
+        s.hem.allocate("NAME = h0\nTYPE = api\nCOMMAND = /bin/true\nCALL = one.bench.h0\n")
+        one_hook = event_cpu_us(s, a.events)
+
+    with Scratch() as s:
         t0 = time.monotonic()
         for i in range(a.hooks):
             s.hem.allocate("NAME = h%d\nTYPE = api\nCOMMAND = /bin/true\nCALL = one.bench.h%d\n" % (i, i))
@@ -133,6 +153,9 @@ def main():
         del env
         print("RESULT scale_hookctl                show of a hook (%d records) %.1f ms, log --since 1 min %.1f ms, "
               "log --hook-id %.1f ms, list of %d hooks %.1f ms" % (per_hook, show, log, log_hook, a.hooks, lst))
+        many = event_cpu_us(s, a.events)
+        print("RESULT scale_event_cpu              %d events for one of %d hooks: hem %.1f us of CPU per event, "
+              "ratio %.2f over the same with one hook (%.1f us)" % (a.events, a.hooks, many, many / one_hook, one_hook))
 
     base = per_execution_ms(0, a.executions)
     print("retention: per-execution cost with an empty log %.3f ms" % base)

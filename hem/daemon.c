@@ -91,6 +91,7 @@ int hem_hook_set(struct hem *h, int64_t id, hb_hookdef *def, hb_error *err)
 	struct hem_hook *hook = hem_hook_find(h, id);
 	size_t at;
 
+	hem_hook_index_stale(h);
 	if (hook != NULL) {
 		hb_hookdef_free(hook->def);
 		if (def != NULL) {
@@ -535,6 +536,7 @@ static void hem_close(struct hem *h)
 	for (size_t i = 0; i < h->nhooks; i++)
 		hb_hookdef_free(h->hooks[i].def);
 	free(h->hooks);
+	hem_hook_index_free(&h->index);
 	for (size_t i = 0; i < h->nsubs; i++)
 		free(h->subs[i]);
 	free(h->subs);

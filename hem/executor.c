@@ -187,15 +187,23 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 	hb_autofree char *api_b64 = NULL;
 	hb_autofree char *tmpl_b64 = NULL;
 	bool any = false;
+	size_t found = 0;
 	int rc;
 
 	rc = hb_message_keys(m, &keys, err);
 	if (rc < 0)
 		return rc;
 	hb_metric_add(HM_EVENTS_RECEIVED, 1);
+	/* The hooks whose prefix begins a key, in id order as all hooks are
+	 * walked: the others cannot match. */
+	rc = hem_hook_index_find(h, keys.key, keys.n, &found, err);
+	if (rc < 0) {
+		hb_keys_free(&keys);
+		return rc;
+	}
 	rc = hb_store_begin(h->store, err);
-	for (size_t i = 0; i < h->nhooks && rc == 0; i++) {
-		struct hem_hook *hook = &h->hooks[i];
+	for (size_t i = 0; i < found && rc == 0; i++) {
+		struct hem_hook *hook = &h->hooks[h->index.found[i]];
 		for (size_t k = 0; k < keys.n && rc == 0; k++) {
 			if (!hb_hookdef_matches(hook->def, keys.key[k], strlen(keys.key[k])))
 				continue;

@@ -17,6 +17,7 @@
 #include "xmlcodec.h"
 #include "child.h"
 #include "store.h"
+#include "hookindex.h"
 
 /* The keys of hem.conf with their defaults (DESIGN section 10). */
 extern const hb_config_key hb_hem_config_keys[];
@@ -90,6 +91,7 @@ struct hem {
 	gid_t gid;
 	struct hem_hook *hooks;      /* sorted by id */
 	size_t nhooks;
+	struct hem_hook_index index; /* the hooks by subscription prefix (hookindex.c) */
 	char **subs;                 /* prefixes subscribed now, sorted */
 	size_t nsubs;
 	struct hem_run *run;         /* concurrency + blocking_concurrency slots; hook_id < 0 when free */

@@ -293,6 +293,32 @@ class WildcardTest(ExtCase):
         self.assertEqual([r["event_key"] for r in self.records(exact)][1:],
                          ["EVENT API one.vm.allocate 1", "EVENT API one.image.allocate 1", "EVENT API one.vm.update 1"])
 
+    def test_hooks_found_by_nested_and_shared_prefixes(self):
+        """hem finds the hooks an event triggers by their subscription prefixes: hooks sharing one
+        prefix, prefixes within prefixes (CALL = *, one.vm.*, one.vm.alloc*, the exact call) and
+        others that only sort near them are told apart; each matching hook gets one record, queued
+        in hook id order; an UPDATE or DELETE changes what the next event finds at once."""
+        self.start_hem()
+        calls = ["one.vm.allocate", "*", "one.vm.allocate", "one.vm.*", "one.vm.allocatex", "one.vm.alloc*",
+                 "one.image.allocate", "one.vm.allocat"]
+        ids = [self.api_hook("h%d" % i, c, "/bin/true") for i, c in enumerate(calls)]
+        self.state_hook("st", "/bin/true", "PENDING", "LCM_INIT")
+        seq = self.emit_api("one.vm.allocate")
+        self.wait_seq(seq)
+        found = lambda s: [r["hook_id"] for r in self.rows("SELECT hook_id FROM hook_log WHERE seq = ? ORDER BY qorder",
+                                                          (s,))]
+        self.assertEqual(found(seq), [ids[0], ids[1], ids[2], ids[3], ids[5]])
+        self.h.call("UPDATE", ids[2], "CALL = one.image.allocate\n", "1")
+        self.assertEqual(self.h.call("DELETE", ids[3]), str(ids[3]))
+        self.h.call("UPDATE", ids[4], "CALL = one.vm.allocate\n", "1")
+        seq = self.emit_api("one.vm.allocate")
+        self.wait_seq(seq)
+        self.assertEqual(found(seq), [ids[0], ids[1], ids[4], ids[5]])
+        seq = self.emit_api("one.image.allocate")
+        self.wait_seq(seq)
+        self.assertEqual(found(seq), [ids[1], ids[2], ids[6]])
+        self.wait_idle()
+
     def test_state_and_lcm_wildcards(self):
         """STATE = * (with LCM_STATE = *) runs for every VM state change and no HOST one; LCM_STATE = *
         with STATE = ACTIVE runs for every ACTIVE LCM state only."""

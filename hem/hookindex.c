@@ -117,7 +117,7 @@ int hem_hook_index_find(struct hem *h, char *const *keys, size_t n, size_t *coun
 	struct hem_hook_index *x = &h->index;
 	size_t m = 0, u = 0;
 
-	if (x->stale || x->n != h->nhooks) {
+	if (x->found == NULL || x->stale || x->n != h->nhooks) {
 		int rc = build(h, err);
 		if (rc < 0)
 			return rc;

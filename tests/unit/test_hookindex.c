@@ -112,11 +112,27 @@ static void test_rebuilt_after_a_change(void **state)
 	hem_hook_index_free(&w.h.index);
 }
 
+static void test_no_hooks(void **state)
+{
+	struct hem h;
+	char key[] = "EVENT API one.vm.allocate 1";
+	char *keys[] = { key };
+	size_t got = 1;
+	hb_error err = { 0 };
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(hem_hook_index_find(&h, keys, 1, &got, &err), 0);
+	assert_int_equal(got, 0);
+	hem_hook_index_free(&h.index);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_hooks_and_keys),
 		cmocka_unit_test(test_rebuilt_after_a_change),
+		cmocka_unit_test(test_no_hooks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

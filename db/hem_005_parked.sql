@@ -90,6 +90,10 @@ CREATE INDEX hook_exec_queue ON hook_exec (parked, blocking DESC, qorder) WHERE 
 CREATE INDEX hook_exec_parked ON hook_exec (hook_id) WHERE state = 'PENDING' AND parked = 1;
 -- When the next waiting retry is due.
 CREATE INDEX hook_exec_due ON hook_exec (run_after_ms) WHERE state = 'PENDING' AND parked = 2;
+-- Retention: a hook's finished records below its cut-off. The range of the (hook_id, exec_id)
+-- index also holds the hook's queued and running records, which a backlog longer than
+-- LOG_RETENTION (20 by default) made every end of the hook walk again.
+CREATE INDEX hook_exec_done ON hook_exec (hook_id, exec_id) WHERE end_ms IS NOT NULL;
 -- hookctl log --since/--until (their comparisons imply start_ms IS NOT NULL).
 CREATE INDEX hook_exec_start ON hook_exec (start_ms) WHERE start_ms IS NOT NULL;
 -- Exactly once per (hook, event): a replayed event never queues a hook twice.

@@ -758,8 +758,9 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		rc = hb_store_exec_unpark(s, hook_id, err);
 	/* Retention: the finished records of the hook's newest `retention`
 	 * executions stay.  Execution ids only grow, so the cut-off is the
-	 * hook's next id less `retention`: a range of the (hook, execution)
-	 * index whose cost does not depend on how many records are kept.  Its
+	 * hook's next id less `retention`: a range of the index of finished
+	 * records (end_ms set) whose cost depends neither on how many records
+	 * are kept nor on how many of the hook's wait in the queue.  Its
 	 * records are found first, then deleted each by its key (the queue
 	 * order; the trigger deletes its input): a DELETE of the range would
 	 * gather their keys in a temporary b-tree, even for the one record a
@@ -769,8 +770,8 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		size_t n = 0;
 		int step = SQLITE_ROW;
 
-		rc = prepare(s, "SELECT qorder FROM hook_exec WHERE hook_id = ?1 AND exec_id < (SELECT next_exec FROM hook "
-			     "WHERE id = ?1) - ?2 AND state <> 'PENDING' AND state <> 'RUNNING'", &find, err);
+		rc = prepare(s, "SELECT qorder FROM hook_exec INDEXED BY hook_exec_done WHERE hook_id = ?1 AND exec_id < "
+			     "(SELECT next_exec FROM hook WHERE id = ?1) - ?2 AND end_ms IS NOT NULL", &find, err);
 		if (rc < 0)
 			break;
 		sqlite3_bind_int64(find, 1, hook_id);

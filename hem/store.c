@@ -679,6 +679,13 @@ int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_erro
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 
+	/* What release_due() last found, lowered by every retry queued since:
+	 * never later than the earliest waiting retry.  Known and still to
+	 * come, it is the answer; otherwise the index says. */
+	if (s->release_ms > now_ms) {
+		*due_ms = s->release_ms == INT64_MAX ? -1 : s->release_ms;
+		return 0;
+	}
 	if (prepare(s, "SELECT min(run_after_ms) FROM hook_exec INDEXED BY hook_exec_due "
 		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms > ?",
 		    &st, err) < 0)

@@ -14,8 +14,8 @@ Each at growing backlogs: the ratios must stay flat (hem may not pay, for each e
 starts, per record that waits)."""
 import argparse
 
-from common import api_content, emit_many, machine, median, ratio, wait_for
-from dispatch import hookbus_rate
+from common import api_content, emit_many, machine, wait_for
+from dispatch import hookbus_rate, rate_pairs
 
 
 def delayed_retries(n):
@@ -30,20 +30,6 @@ def delayed_retries(n):
     return prepare
 
 
-def measure(name, events, repeat, base_fn, fn):
-    runs = []
-    for i in range(repeat):
-        base_cpu, cpu = {}, {}
-        base = base_fn(base_cpu)
-        rate = fn(cpu)
-        runs.append((base, rate))
-        print("%s, run %d: baseline %.0f hooks/s (hem %.3f ms CPU per execution); measured %.0f hooks/s "
-              "(hem %.3f ms); ratio %.3f" % (name, i + 1, base, base_cpu["hem_ms"], rate, cpu["hem_ms"], rate / base),
-              flush=True)
-    base = median([r[0] for r in runs])
-    ratio(name, median([r[1] / r[0] for r in runs]) * base, base)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backlogs", default="1000,4000", help="comma-separated numbers of records waiting")
@@ -54,12 +40,11 @@ def main():
     print("machine: " + machine())
     backlogs = [int(n) for n in a.backlogs.split(",")]
     for n in backlogs:
-        measure("backlog_%d_concurrency_1" % n, n, a.repeat, lambda cpu: hookbus_rate(n, 1, cpu=cpu),
-                lambda cpu: hookbus_rate(n, 8, cpu=cpu, template="CONCURRENCY = 1\n"))
+        rate_pairs("backlog_%d_concurrency_1" % n, a.repeat, lambda cpu: hookbus_rate(n, 1, cpu=cpu),
+                   lambda cpu: hookbus_rate(n, 8, cpu=cpu, template="CONCURRENCY = 1\n"))
     for n in backlogs:
-        measure("dispatch_behind_%d_delayed_retries" % n, a.events, a.repeat,
-                lambda cpu: hookbus_rate(a.events, 8, cpu=cpu),
-                lambda cpu: hookbus_rate(a.events, 8, cpu=cpu, prepare=delayed_retries(n)))
+        rate_pairs("dispatch_behind_%d_delayed_retries" % n, a.repeat, lambda cpu: hookbus_rate(a.events, 8, cpu=cpu),
+                   lambda cpu: hookbus_rate(a.events, 8, cpu=cpu, prepare=delayed_retries(n)))
 
 
 if __name__ == "__main__":

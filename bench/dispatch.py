@@ -44,6 +44,22 @@ def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template=""
         return events / ((t1 - t0) / 1000.0)
 
 
+def rate_pairs(name, repeat, base_fn, fn):
+    """Runs base_fn(cpu) and fn(cpu) (two hookbus_rate() measurements) repeat times, alternating,
+    prints each pair with hem's CPU per execution, and the RESULT of the median ratio."""
+    runs = []
+    for i in range(repeat):
+        base_cpu, cpu = {}, {}
+        base = base_fn(base_cpu)
+        rate = fn(cpu)
+        runs.append((base, rate))
+        print("%s, run %d: baseline %.0f hooks/s (hem %.3f ms CPU per execution); measured %.0f hooks/s "
+              "(hem %.3f ms); ratio %.3f" % (name, i + 1, base, base_cpu["hem_ms"], rate, cpu["hem_ms"], rate / base),
+              flush=True)
+    base = median([r[0] for r in runs])
+    ratio(name, median([r[1] / r[0] for r in runs]) * base, base)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=5000)

@@ -7,8 +7,8 @@ document of some kilobytes: what hem does per execution must not grow with it be
 exec's own copy. Goal: flat (the ratio may not fall as N grows)."""
 import argparse
 
-from common import api_xml, b64, machine, median, ratio
-from dispatch import hookbus_rate
+from common import api_xml, b64, machine
+from dispatch import hookbus_rate, rate_pairs
 
 
 def main():
@@ -23,17 +23,9 @@ def main():
     small = b64(api_xml("one.bench.dispatch", 1, ("x" * 4,)))
     for size in [int(n) for n in a.sizes.split(",")]:
         big = b64(api_xml("one.bench.dispatch", 1, ("x" * size,)))
-        runs = []
-        for i in range(a.repeat):
-            base_cpu, cpu = {}, {}
-            base = hookbus_rate(a.events, 8, cpu=base_cpu, template=template, content=small)
-            rate = hookbus_rate(a.events, 8, cpu=cpu, template=template, content=big)
-            runs.append((base, rate))
-            print("parameter of %d bytes, run %d: %.0f hooks/s (hem %.3f ms CPU per execution); with 4 bytes: "
-                  "%.0f hooks/s (hem %.3f ms); ratio %.3f" % (size, i + 1, rate, cpu["hem_ms"], base,
-                                                             base_cpu["hem_ms"], rate / base), flush=True)
-        base = median([r[0] for r in runs])
-        ratio("dispatch_parameter_%d_bytes" % size, median([r[1] / r[0] for r in runs]) * base, base)
+        rate_pairs("dispatch_parameter_%d_bytes" % size, a.repeat,
+                   lambda cpu: hookbus_rate(a.events, 8, cpu=cpu, template=template, content=small),
+                   lambda cpu: hookbus_rate(a.events, 8, cpu=cpu, template=template, content=big))
 
 
 if __name__ == "__main__":

@@ -198,6 +198,11 @@ int hb_args_expand(const char *arguments, const char *api_b64, const char *templ
 	return 0;
 }
 
+bool hb_args_take_event(const char *arguments)
+{
+	return arguments != NULL && strchr(arguments, '$') != NULL;
+}
+
 void hb_args_free(char **argv)
 {
 	if (argv == NULL)

@@ -2,6 +2,7 @@
 #ifndef HB_ARGS_H
 #define HB_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -34,6 +35,10 @@
  */
 int hb_args_expand(const char *arguments, const char *api_b64, const char *template_b64,
 		   char ***argv_out, size_t *argc_out, hb_error *err);
+
+/* Whether arguments may name $API or $TEMPLATE, so that hb_args_expand()
+ * needs the event's values: it holds a '$' (no quoting makes one). */
+bool hb_args_take_event(const char *arguments);
 
 /* Frees an array returned by hb_args_expand() and its strings; accepts NULL. */
 void hb_args_free(char **argv);

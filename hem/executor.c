@@ -186,7 +186,7 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 	hb_keys keys = { 0 };
 	hb_autofree char *api_b64 = NULL;
 	hb_autofree char *tmpl_b64 = NULL;
-	bool any = false;
+	bool any = false, bodies = false;
 	size_t found = 0;
 	int rc;
 
@@ -209,12 +209,15 @@ int hem_event_queue(struct hem *h, const hb_message *m, hb_error *err)
 				continue;
 			if (!filter_passes(h, hook, m))
 				break;
-			if (!any) {
+			any = true;
+			/* The event's $API or $TEMPLATE value, made once for the
+			 * hooks whose arguments may take it. */
+			if (!bodies && hb_args_take_event(hook->def->arguments)) {
 				api_b64 = m->type == HB_MSG_API ? node_base64(h, m->body) : NULL;
 				tmpl_b64 = m->type == HB_MSG_STATE ? node_base64(h, m->body) : NULL;
 				if (api_b64 == NULL && tmpl_b64 == NULL)
 					rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
-				any = true;
+				bodies = true;
 			}
 			if (rc == 0)
 				rc = queue_one(h, hook, m, keys.key[k], api_b64, tmpl_b64, err);

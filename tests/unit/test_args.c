@@ -149,6 +149,38 @@ static void test_data_cannot_split(void **state)
 	EXPECT("$TEMPLATE", "a", "\"", "\"");
 }
 
+/* hem makes the event's values only for arguments that may take them: every
+ * arguments whose expansion the values change must be one. */
+static void test_take_event(void **state)
+{
+	static const char *const cases[] = {
+		"x y", "\"a b\" c", "$API", "--xml=$TEMPLATE", "\"$\"API", "$\"TEMPLATE\"",
+		"$\"\"API", "$HOME", "\"$TEMPLATE pending\"", "a\\$API",
+	};
+
+	(void)state;
+	assert_false(hb_args_take_event(NULL));
+	assert_false(hb_args_take_event(""));
+	assert_false(hb_args_take_event("/bin/true \"quoted arg\""));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char **with = NULL, **without = NULL;
+		size_t nwith = 0, nwithout = 0;
+		bool same;
+		hb_error err = { 0 };
+
+		assert_int_equal(hb_args_expand(cases[i], "a", "t", &with, &nwith, &err), 0);
+		assert_int_equal(hb_args_expand(cases[i], NULL, NULL, &without, &nwithout, &err), 0);
+		same = nwith == nwithout;
+		for (size_t k = 0; same && k < nwith; k++)
+			same = strcmp(with[k], without[k]) == 0;
+		if (!same)
+			assert_true(hb_args_take_event(cases[i]));
+		hb_args_free(with);
+		hb_args_free(without);
+	}
+	assert_true(hb_args_take_event("\"$\"API"));
+}
+
 static void test_count_limit(void **state)
 {
 	char *many = malloc(2 * (HB_ARGS_MAX_COUNT + 1) + 1);
@@ -246,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_no_shell),
 		cmocka_unit_test(test_placeholders),
 		cmocka_unit_test(test_data_cannot_split),
+		cmocka_unit_test(test_take_event),
 		cmocka_unit_test(test_count_limit),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_join),

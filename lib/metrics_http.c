@@ -168,8 +168,8 @@ int hb_metrics_server_start(const char *listen, hb_metrics_server **out, hb_erro
 	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* The server's thread inherits this mask: SIGTERM, SIGHUP and SIGCHLD
-	 * must interrupt the daemon's poll, not land in the server's thread. */
+	/* The server's thread inherits this mask: SIGTERM and SIGHUP must
+	 * interrupt the daemon's poll, not land in the server's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	errno = 0;

@@ -5,7 +5,6 @@
 
 volatile sig_atomic_t hb_sig_term;
 volatile sig_atomic_t hb_sig_hup;
-volatile sig_atomic_t hb_sig_chld;
 
 static void on_signal(int sig)
 {
@@ -13,8 +12,6 @@ static void on_signal(int sig)
 		hb_sig_term = 1;
 	else if (sig == SIGHUP)
 		hb_sig_hup = 1;
-	else if (sig == SIGCHLD)
-		hb_sig_chld = 1;
 }
 
 void hb_signals_install(void)
@@ -27,7 +24,10 @@ void hb_signals_install(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Not inherited as ignored: the kernel would then reap the children
+	 * itself, and their statuses would be lost. */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
 }

@@ -6,11 +6,14 @@
 
 extern volatile sig_atomic_t hb_sig_term;  /* SIGTERM or SIGINT arrived */
 extern volatile sig_atomic_t hb_sig_hup;   /* SIGHUP arrived (reopen logs, reload) */
-extern volatile sig_atomic_t hb_sig_chld;  /* SIGCHLD arrived */
 
-/* Installs the flag-setting handlers for SIGTERM, SIGINT, SIGHUP and SIGCHLD
- * (without SA_RESTART, so that a blocking poll returns EINTR) and ignores
- * SIGPIPE. */
+/* Installs the flag-setting handlers for SIGTERM, SIGINT and SIGHUP (without
+ * SA_RESTART, so that a blocking poll returns EINTR) and ignores SIGPIPE.
+ * SIGCHLD gets its default disposition (even if it was inherited ignored, which
+ * would have the kernel reap the children itself), under which the kernel
+ * discards it without interrupting anything: hem learns of its children's ends from
+ * their pidfds, and a handler would only cost it a signal delivery and an
+ * interrupted poll per hook. */
 void hb_signals_install(void);
 
 #endif

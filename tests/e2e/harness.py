@@ -355,6 +355,7 @@ class Hem(Daemon):
         self.out = os.path.join(d, "hem.out")
         self.extra = list(extra)
         self.env = env
+        self.preexec = None   # run in the child before hem's exec (a disposition it inherits, say)
         self.proc = None
         os.makedirs(self.hook_base_path, mode=0o755, exist_ok=True)
         os.chmod(self.hook_base_path, 0o755)
@@ -369,7 +370,7 @@ class Hem(Daemon):
     def start(self):
         with open(self.out, "ab") as out:
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         cwd=self.dir, env=self.env)
+                                         cwd=self.dir, env=self.env, preexec_fn=self.preexec)
         wait_for(self.ready, what="hem to answer on its control endpoint")
         return self
 

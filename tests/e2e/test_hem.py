@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (HEM, RESOURCES, SOURCE, DaemonTest, b64, free_port,  # noqa: E402
+from harness import (HEM, RESOURCES, SOURCE, DaemonTest, Hem, b64, free_port,  # noqa: E402
                      request, wait_for)
 
 FINAL = ("SUCCESS", "ERROR", "INTERRUPTED")
@@ -619,6 +619,22 @@ class ExecutionTest(HemCase):
         for run in self.wait_runs(out, 2):
             self.assertEqual(run["pgid"], run["pid"])
             self.assertNotEqual(run["pgid"], hem_pgid)
+
+    def test_hooks_are_reaped_by_hem_even_when_started_with_sigchld_ignored(self):
+        """hem started with SIGCHLD ignored (a disposition kept through exec, under which the kernel reaps
+        children itself and their statuses are lost) still records its hooks' exit codes."""
+        h = Hem(self.dir, self.pub)
+        h.preexec = lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        self.cleanups.append(h.kill)
+        self.cleanups.append(h.stop)
+        self.h = h.start()
+        self.script("three.sh", "#!/bin/sh\necho out\nexit 3\n")
+        hid = self.api_hook("three", "one.vm.allocate", "three.sh")
+        self.emit_api("one.vm.allocate")
+        self.wait_records(hid, 1)
+        rec = self.record_xml(hid, 0)
+        self.assertEqual((rec.findtext("STATE"), rec.findtext("EXECUTION_RESULT/CODE")), ("ERROR", "3"))
+        self.assertEqual(decoded(rec, "STDOUT"), b"out\n")
 
     def test_timeout_kills_the_whole_process_group(self):
         """A hook that starts a background child and sleeps is killed after TIMEOUT seconds: the record

@@ -4,12 +4,40 @@ completion rate must stay at the burst rate (measured first, in the same run: th
 latency must grow only with the queue, and RSS must stay flat however many events have been
 processed."""
 import argparse
+import bisect
 import threading
 import time
 
-from common import Scratch, machine, rss_kib
+from common import Scratch, machine, median, rss_kib
 from dispatch import hookbus_rate
 from latency import paced_acks
+
+
+def latency(times, rate):
+    """Prints how an event's wait (queued -> started) compares with the queue ahead of it when it was
+    queued, for the events started in each third of the run: if latency grows only with the queue,
+    the wait per record ahead stays the same from the first third to the last (while the queue
+    grows), one completion interval."""
+    queued = sorted(q for q, _ in times)
+    started = sorted(st for _, st in times if st is not None)
+    thirds = [[], [], []]
+    t_first, t_span = started[0], max(1, started[-1] - started[0] + 1)
+    for q, st in times:
+        if st is None:
+            continue
+        ahead = bisect.bisect_left(queued, q) - bisect.bisect_right(started, q)
+        thirds[min(2, (st - t_first) * 3 // t_span)].append((st - q, max(0, ahead)))
+    if not all(thirds):
+        print("RESULT overload_latency             too few events started to compare the thirds of the run")
+        return
+    per = [median([w / max(1, a) for w, a in t]) for t in thirds]
+    print("wait queued -> started, by third of the run in which the hook started: p50 %s ms, with p50 %s records ahead; per record ahead %s ms"
+          % (" / ".join("%.0f" % median([w for w, _ in t]) for t in thirds),
+             " / ".join("%.0f" % median([a for _, a in t]) for t in thirds),
+             " / ".join("%.3f" % p for p in per)))
+    print("RESULT overload_latency             wait per record ahead, last third %.3f ms over first third %.3f ms: "
+          "ratio %.2f (1: latency grows only with the queue); one completion every %.3f ms (last third): ratio %.2f"
+          % (per[2], per[0], per[2] / per[0], 1000.0 / rate, per[2] / (1000.0 / rate)))
 
 
 def main():
@@ -40,11 +68,11 @@ def main():
         offer_end = time.time()
         stop.set()
         th.join()
-        rows = s.hem.db("SELECT end_ms, start_ms - queued_ms FROM hook_exec WHERE state = 'SUCCESS' AND end_ms >= ?",
-                        (int(t0 * 1000),))
+        rows = s.hem.db("SELECT end_ms FROM hook_exec WHERE state = 'SUCCESS' AND end_ms >= ?", (int(t0 * 1000),))
+        times = s.hem.db("SELECT queued_ms, start_ms FROM hook_exec WHERE queued_ms >= ?", (int(t0 * 1000),))
         pending = s.hem.db("SELECT count(*) FROM hook_exec WHERE state = 'PENDING'")[0][0]
     per_s = {}
-    for end_ms, _ in rows:
+    for end_ms, in rows:
         sec = int(end_ms / 1000 - t0)
         per_s[sec] = per_s.get(sec, 0) + 1
     secs = sorted(k for k in per_s if k < int(offer_end - t0))
@@ -57,6 +85,7 @@ def main():
     print("completions per second over the run: %s" % " ".join(str(per_s[k]) for k in secs))
     print("RESULT overload_completion          first third %.0f/s, last third %.0f/s; over the burst rate %.0f/s: "
           "ratio %.2f (last third)" % (rate_first, rate_last, burst, rate_last / burst))
+    latency(times, rate_last)
     # hem's RSS grows while SQLite's page cache of hem.db (16 MiB, src: hem/store.c) fills with the
     # growing queue, then must stay flat: the figure is the second half of the run.
     every = max(1, int(5 / 0.25))

@@ -9,11 +9,11 @@ extern volatile sig_atomic_t hb_sig_hup;   /* SIGHUP arrived (reopen logs, reloa
 
 /* Installs the flag-setting handlers for SIGTERM, SIGINT and SIGHUP (without
  * SA_RESTART, so that a blocking poll returns EINTR) and ignores SIGPIPE.
- * SIGCHLD gets its default disposition (even if it was inherited ignored, which
- * would have the kernel reap the children itself), under which the kernel
- * discards it without interrupting anything: hem learns of its children's ends from
- * their pidfds, and a handler would only cost it a signal delivery and an
- * interrupted poll per hook. */
+ * SIGCHLD gets its default disposition, even when it was inherited ignored
+ * (the kernel would then reap the children itself, statuses lost): the
+ * kernel discards it without interrupting anything.  hem learns of its
+ * children's ends from their pidfds; a handler would only cost it a signal
+ * delivery and an interrupted poll per hook. */
 void hb_signals_install(void);
 
 #endif

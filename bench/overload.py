@@ -2,7 +2,7 @@
 """overload.py -- benchmark 7: events offered at twice hem's dispatch capacity for 30 s. The
 completion rate must stay at the burst rate (measured first, in the same run: the baseline),
 latency must grow only with the queue, and RSS must stay flat however many events have been
-processed. The measured 30 s follow a warm-up of the same overload (20 s), during which hem's RSS
+processed. The measured 30 s follow a warm-up of the same overload (30 s), during which hem's RSS
 grows while SQLite's page cache of hem.db (16 MiB) fills with the growing queue; the RSS of the
 whole offer is printed too."""
 import argparse
@@ -46,7 +46,7 @@ def latency(times, from_ms, rate):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=30, help="the measured overload")
-    ap.add_argument("--warmup", type=float, default=20,
+    ap.add_argument("--warmup", type=float, default=30,
                     help="the same overload before it, while SQLite's page cache of hem.db fills")
     ap.add_argument("--concurrency", type=int, default=8)
     a = ap.parse_args()

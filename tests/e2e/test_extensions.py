@@ -482,6 +482,64 @@ class ConcurrencyTest(ExtCase):
         self.assertEqual(starts, sorted(starts))
         self.assertEqual(len(self.runs(other)), 6)
 
+    def test_limits_retries_update_and_restart_together(self):
+        """Four hooks on one event under hem's CONCURRENCY = 3: one limited to 1, one to 2 (lowered
+        to 1 by UPDATE half-way), one without a limit, and one that always fails with RETRIES = 2
+        (its retries parked until their time); hem stopped and started again in between. Every
+        event gets exactly one first record per hook, every failure its two retries, nothing stays
+        queued or parked, the limited hook's executions start in the order queued, and the hooks'
+        own log of their starts and ends never shows a limit exceeded."""
+        self.start_hem(["--concurrency", "3", "--log-retention", "1000"])
+        log = os.path.join(self.outdir, "runs.log")
+        for name, code in (("a", 0), ("b", 0), ("c", 1), ("d", 0)):
+            self.script("%s.sh" % name, "#!/bin/sh\necho \"S %s $$\" >> %s\nsleep 0.02\necho \"E %s $$\" >> %s\n"
+                        "exit %d\n" % (name, log, name, log, code))
+        hooks = {
+            "a": self.api_hook("a", "one.vm.allocate", "a.sh", "CONCURRENCY = 1\n"),
+            "b": self.api_hook("b", "one.vm.allocate", "b.sh", "CONCURRENCY = 2\n"),
+            "c": self.api_hook("c", "one.vm.allocate", "c.sh", "RETRIES = 2\nRETRY_DELAY = 1\n"),
+            "d": self.api_hook("d", "one.vm.allocate", "d.sh"),
+        }
+        n = 60
+        for _ in range(n // 3):
+            self.emit_api("one.vm.allocate")
+        self.h.call("UPDATE", hooks["b"], "CONCURRENCY = 1\n", "1")
+        for _ in range(n // 3):
+            self.emit_api("one.vm.allocate")
+        self.h.stop()
+        for _ in range(n - 2 * (n // 3)):
+            self.emit_api("one.vm.allocate")
+        self.h.start()
+        self.wait_records(hooks["c"], 3 * n, timeout=120)
+        self.wait_idle()
+        for name in "abd":
+            recs = self.records(hooks[name])
+            self.assertEqual([(r["exec_id"], r["state"], r["retry_of"]) for r in recs],
+                             [(i, "SUCCESS", None) for i in range(n)], name)
+        recs = self.records(hooks["c"])
+        self.assertEqual(sorted((r["attempt"], r["state"]) for r in recs),
+                         sorted([(a, "ERROR") for a in (1, 2, 3)] * n))
+        firsts = {r["exec_id"] for r in recs if r["retry_of"] is None}
+        self.assertEqual(sorted(r["retry_of"] for r in recs if r["retry_of"] is not None), sorted(list(firsts) * 2))
+        self.assertEqual(self.rows("SELECT count(*) AS n FROM hook_log WHERE parked <> 0")[0]["n"], 0)
+        starts = [r["start_ms"] for r in self.records(hooks["a"])]
+        self.assertEqual(starts, sorted(starts), "hook a's executions started out of their order")
+        running, most, total, most_total, seen = {}, {}, 0, 0, {}
+        with open(log) as f:
+            for line in f:
+                phase, name, _ = line.split()
+                step = 1 if phase == "S" else -1
+                running[name] = running.get(name, 0) + step
+                total += step
+                most[name] = max(most.get(name, 0), running[name])
+                most_total = max(most_total, total)
+                seen[name] = seen.get(name, 0) + (phase == "S")
+        self.assertEqual(seen, {"a": n, "b": n, "c": 3 * n, "d": n})
+        self.assertEqual((running, total), ({"a": 0, "b": 0, "c": 0, "d": 0}, 0), "a start without its end")
+        self.assertEqual(most["a"], 1)
+        self.assertLessEqual(most["b"], 2)
+        self.assertLessEqual(most_total, 3)
+
     def test_skip_records_skipped(self):
         """CONCURRENCY = 1 with CONCURRENCY_POLICY = skip: an event that finds the hook running is
         recorded as SKIPPED (never run), shown so by hookctl."""

@@ -69,8 +69,8 @@ class BenchTest(unittest.TestCase):
                        ["overload_completion", "overload_latency", "overload_rss"])
 
     def test_blocking_hook_in_runc(self):
-        if os.geteuid() != 0 or shutil.which("runc") is None:
-            self.skipTest("needs root and runc")
+        if os.geteuid() != 0 or shutil.which("runc") is None or not os.path.exists("/bin/busybox"):
+            self.skipTest("needs root, runc and busybox-static (scripts/setup installs them)")
         self.run_bench(["blocking.py", "--count", "3"],
                        ["runc_run_event", "runc_run_event_local", "runc_run_blocking", "runc_run_blocking_local",
                         "wait_over_event", "wait_over_event_local"])

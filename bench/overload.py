@@ -17,12 +17,15 @@ from latency import paced_acks
 
 def latency(times, from_ms, rate):
     """Prints how an event's wait (queued -> started) compares with the queue ahead of it when it was
-    queued, for the events started in each third of the run after from_ms: if latency grows only with the queue,
-    the wait per record ahead stays the same from the first third to the last (while the queue
-    grows), one completion interval."""
+    queued, for the events started in each third of the run after from_ms: if latency grows only
+    with the queue, the wait per record ahead stays the same from the first third to the last
+    (while the queue grows), one completion interval."""
     queued = sorted(q for q, _ in times)
     started = sorted(st for _, st in times if st is not None)
     thirds = [[], [], []]
+    if not started or rate <= 0:
+        print("RESULT overload_latency             no hook started in the measured window: nothing to compare")
+        return
     t_first = max(from_ms, started[0])
     t_span = max(1, started[-1] - t_first + 1)
     for q, st in times:

@@ -89,8 +89,9 @@ def main():
         per_s[sec] = per_s.get(sec, 0) + 1
     secs = sorted(k for k in per_s if k < int(offer_end - t0))
     measured = [k for k in secs if k >= int(t_measure - t0) + 1]
-    first = [per_s[k] for k in measured[: len(measured) // 3]]
-    last = [per_s[k] for k in measured[-(len(measured) // 3):]]
+    third = max(1, len(measured) // 3)
+    first = [per_s[k] for k in measured[:third]]
+    last = [per_s[k] for k in measured[-third:]]
     rate_first = sum(first) / max(1, len(first))
     rate_last = sum(last) / max(1, len(last))
     print("offered %d events (%d acked); %d hooks completed while offering, %d still queued at the end"

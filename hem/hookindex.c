@@ -6,19 +6,12 @@
 
 #include "hem.h"
 
-static struct hem *sort_hem;   /* qsort() takes no context */
-
-static const char *prefix_of(const struct hem *h, size_t i)
-{
-	return h->hooks[i].def->prefix;
-}
-
 static int by_prefix_cmp(const void *a, const void *b)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(prefix_of(sort_hem, x), prefix_of(sort_hem, y));
+	const struct hem_hook_entry *x = a, *y = b;
+	int c = strcmp(x->prefix, y->prefix);
 
-	return c != 0 ? c : (x > y) - (x < y);
+	return c != 0 ? c : (x->hook > y->hook) - (x->hook < y->hook);
 }
 
 static int index_cmp(const void *a, const void *b)
@@ -38,13 +31,13 @@ static int cmp_head(const char *s, const char *key, size_t len)
 }
 
 /* How many indexed prefixes sort at or before the first len bytes of key. */
-static size_t upper_bound(const struct hem *h, const char *key, size_t len)
+static size_t upper_bound(const struct hem_hook_index *x, const char *key, size_t len)
 {
-	size_t lo = 0, hi = h->index.n;
+	size_t lo = 0, hi = x->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_head(prefix_of(h, h->index.by_prefix[mid]), key, len) <= 0)
+		if (cmp_head(x->by_prefix[mid].prefix, key, len) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -66,10 +59,8 @@ static int build(struct hem *h, hb_error *err)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < h->nhooks; i++)
-		x->by_prefix[i] = i;
-	sort_hem = h;
+		x->by_prefix[i] = (struct hem_hook_entry){ h->hooks[i].def->prefix, i };
 	qsort(x->by_prefix, h->nhooks, sizeof(*x->by_prefix), by_prefix_cmp);
-	sort_hem = NULL;
 	x->n = h->nhooks;
 	x->stale = false;
 	return 0;
@@ -88,27 +79,26 @@ void hem_hook_index_stale(struct hem *h)
  * key, and then no prefix of key longer than c sorts before P.  Each step
  * is one binary search, and the candidates' length only shrinks.
  */
-static void find_key(struct hem *h, const char *key, size_t *count)
+static void find_key(struct hem_hook_index *x, const char *key, size_t *count)
 {
-	struct hem_hook_index *x = &h->index;
-	size_t len = strlen(key), j = upper_bound(h, key, len);
+	size_t len = strlen(key), j = upper_bound(x, key, len);
 
 	while (j > 0) {
-		const char *p = prefix_of(h, x->by_prefix[j - 1]);
+		const char *p = x->by_prefix[j - 1].prefix;
 		size_t plen = strlen(p), c = 0;
 
 		while (c < plen && c < len && p[c] == key[c])
 			c++;
 		if (c == plen) {
-			while (j > 0 && strcmp(prefix_of(h, x->by_prefix[j - 1]), p) == 0)
-				x->found[(*count)++] = x->by_prefix[--j];
+			while (j > 0 && strcmp(x->by_prefix[j - 1].prefix, p) == 0)
+				x->found[(*count)++] = x->by_prefix[--j].hook;
 			if (plen == 0)
 				return;
 			len = plen - 1;
 		} else {
 			len = c;
 		}
-		j = upper_bound(h, key, len);
+		j = upper_bound(x, key, len);
 	}
 }
 
@@ -123,7 +113,7 @@ int hem_hook_index_find(struct hem *h, char *const *keys, size_t n, size_t *coun
 			return rc;
 	}
 	for (size_t k = 0; k < n && k < HB_KEYS_MAX; k++)
-		find_key(h, keys[k], &m);
+		find_key(x, keys[k], &m);
 	qsort(x->found, m, sizeof(*x->found), index_cmp);
 	for (size_t i = 0; i < m; i++)
 		if (u == 0 || x->found[u - 1] != x->found[i])
@@ -136,6 +126,7 @@ void hem_hook_index_free(struct hem_hook_index *x)
 {
 	free(x->by_prefix);
 	free(x->found);
-	x->by_prefix = x->found = NULL;
+	x->by_prefix = NULL;
+	x->found = NULL;
 	x->n = 0;
 }

@@ -16,7 +16,10 @@ struct hem;
  * It is built again at the first use after hem_hook_index_stale().
  */
 struct hem_hook_index {
-	size_t *by_prefix;   /* indexes of h->hooks, sorted by prefix, then id */
+	struct hem_hook_entry {
+		const char *prefix;  /* the hook's, owned by its definition (read only while not stale) */
+		size_t hook;         /* its index in h->hooks */
+	} *by_prefix;        /* sorted by prefix, then hook */
 	size_t *found;       /* hem_hook_index_find()'s result (room for nhooks per key) */
 	size_t n;            /* hooks indexed */
 	bool stale;          /* h->hooks changed since the index was built */

@@ -591,12 +591,27 @@ static int unpark_all(hb_store *s, hb_error *err)
 	return park_change(s, st, err);
 }
 
+/* The earliest RUN_AFTER time later than after_ms of a waiting retry in
+ * *due_ms, INT64_MAX when none waits. */
+static int earliest_retry(hb_store *s, int64_t after_ms, int64_t *due_ms, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT min(run_after_ms) FROM hook_exec INDEXED BY hook_exec_due "
+		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms > ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, after_ms);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading the queue");
+	*due_ms = col_int(st, 0, INT64_MAX);
+	return 0;
+}
+
 /* Returns the waiting retries due at now_ms to the queue, and notes when
  * the next one is due. */
 static int release_due(hb_store *s, int64_t now_ms, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
-	stmt_auto sqlite3_stmt *next = NULL;
 
 	if (prepare(s, "UPDATE hook_exec INDEXED BY hook_exec_due SET parked = 0 "
 		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms <= ?",
@@ -605,13 +620,7 @@ static int release_due(hb_store *s, int64_t now_ms, hb_error *err)
 	sqlite3_bind_int64(st, 1, now_ms);
 	if (step_done(s, st, err) < 0)
 		return err->code;
-	if (prepare(s, "SELECT min(run_after_ms) FROM hook_exec INDEXED BY hook_exec_due "
-		    "WHERE state = 'PENDING' AND parked = 2", &next, err) < 0)
-		return err->code;
-	if (sqlite3_step(next) != SQLITE_ROW)
-		return hb_db_error(s->db, err, "reading the queue");
-	s->release_ms = col_int(next, 0, INT64_MAX);
-	return 0;
+	return earliest_retry(s, now_ms, &s->release_ms, err);
 }
 
 int hb_store_exec_next(hb_store *s, int64_t now_ms, bool blocking_only, hb_exec_row *rows, size_t max,
@@ -677,23 +686,14 @@ void hb_store_exec_requeue_parked(hb_store *s)
 
 int hb_store_exec_next_due(hb_store *s, int64_t now_ms, int64_t *due_ms, hb_error *err)
 {
-	stmt_auto sqlite3_stmt *st = NULL;
+	int64_t due = s->release_ms;
 
 	/* What release_due() last found, lowered by every retry queued since:
 	 * never later than the earliest waiting retry.  Known and still to
 	 * come, it is the answer; otherwise the index says. */
-	if (s->release_ms > now_ms) {
-		*due_ms = s->release_ms == INT64_MAX ? -1 : s->release_ms;
-		return 0;
-	}
-	if (prepare(s, "SELECT min(run_after_ms) FROM hook_exec INDEXED BY hook_exec_due "
-		    "WHERE state = 'PENDING' AND parked = 2 AND run_after_ms > ?",
-		    &st, err) < 0)
+	if (due <= now_ms && earliest_retry(s, now_ms, &due, err) < 0)
 		return err->code;
-	sqlite3_bind_int64(st, 1, now_ms);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return hb_db_error(s->db, err, "reading the queue");
-	*due_ms = col_int(st, 0, -1);
+	*due_ms = due == INT64_MAX ? -1 : due;
 	return 0;
 }
 

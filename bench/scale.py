@@ -21,34 +21,10 @@ def started(h):
     return time.monotonic() - t0, rss_kib(h.proc.pid)
 
 
-def seed_inputs(con, q0, count):
-    """The (empty) inputs of the records of queue orders q0 .. q0 + count - 1 (hem.db's hook_input)."""
-    con.execute("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-                "INSERT INTO hook_input (qorder, arguments, argv) SELECT ? + i, '', x'' FROM n", (count, q0))
-
-
-def seed_records(db, hook_id, count):
-    """Inserts count finished records of hook_id straight into hem.db (hem stopped), one a second
-    up to now, as if the hook had run every second."""
-    con = sqlite3.connect(db)
-    with con:
-        q0 = con.execute("SELECT coalesce(max(qorder) + 1, 0) FROM hook_exec").fetchone()[0]
-        e0 = con.execute("SELECT next_exec FROM hook WHERE id = ?", (hook_id,)).fetchone()[0]
-        now = int(time.time() * 1000)
-        con.execute(
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-            "INSERT INTO hook_exec (hook_id, exec_id, qorder, state, command, queued_ms, start_ms, end_ms, code, "
-            "stdout, stderr) SELECT ?, ? + i, ? + i, 'SUCCESS', '/bin/true', "
-            "? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' FROM n",
-            (count, hook_id, e0, q0, now, count, now, count, now, count))
-        seed_inputs(con, q0, count)
-        con.execute("UPDATE hook SET next_exec = ? WHERE id = ?", (e0 + count, hook_id))
-    con.close()
-
-
-def seed_spread(db, hooks, count):
-    """Inserts count finished records spread evenly over hooks 0..hooks-1 (fresh hooks, hem
-    stopped), one a second up to now across all of them."""
+def seed(db, count, first_hook=0, hooks=1):
+    """Inserts count finished records straight into hem.db (hem stopped), spread evenly over hooks
+    first_hook .. first_hook + hooks - 1 after each one's last execution, one a second up to now,
+    as if they had run every second; with their (empty) inputs."""
     con = sqlite3.connect(db)
     with con:
         q0 = con.execute("SELECT coalesce(max(qorder) + 1, 0) FROM hook_exec").fetchone()[0]
@@ -56,11 +32,13 @@ def seed_spread(db, hooks, count):
         con.execute(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
             "INSERT INTO hook_exec (hook_id, exec_id, qorder, state, command, queued_ms, start_ms, end_ms, code, "
-            "stdout, stderr) SELECT i % ?, i / ?, ? + i, 'SUCCESS', '/bin/true', "
-            "? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' FROM n",
-            (count, hooks, hooks, q0, now, count, now, count, now, count))
-        seed_inputs(con, q0, count)
-        con.execute("UPDATE hook SET next_exec = (SELECT count(*) FROM hook_exec WHERE hook_id = hook.id)")
+            "stdout, stderr) SELECT ? + i % ?, (SELECT next_exec FROM hook WHERE id = ? + i % ?) + i / ?, ? + i, "
+            "'SUCCESS', '/bin/true', ? - (? - i) * 1000, ? - (? - i) * 1000, ? - (? - i) * 1000 + 5, 0, x'', x'' "
+            "FROM n", (count, first_hook, hooks, first_hook, hooks, hooks, q0, now, count, now, count, now, count))
+        con.execute("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
+                    "INSERT INTO hook_input (qorder, arguments, argv) SELECT ? + i, '', x'' FROM n", (count, q0))
+        con.execute("UPDATE hook SET next_exec = (SELECT max(exec_id) + 1 FROM hook_exec WHERE hook_id = hook.id) "
+                    "WHERE id >= ? AND id < ?", (first_hook, first_hook + hooks))
     con.close()
 
 
@@ -84,7 +62,7 @@ def per_execution_ms(records, executions, concurrency=8):
                        "LOG_RETENTION = %d\n" % (records or executions + 10))
         s.hem.stop()
         if records:
-            seed_records(s.hem.database, 0, records)
+            seed(s.hem.database, records)
         emit_many(s.pub.cmd_endpoint, [api_content("one.bench.retention")] * executions)
         s.hem.start()
         # Counted over the new executions' primary-key range (the hook is the first, id 0, and the
@@ -139,7 +117,7 @@ def main():
             s.hem.allocate("NAME = h%d\nTYPE = api\nCOMMAND = /bin/true\nCALL = one.bench.h%d\n" % (i, i))
         print("registered %d hooks in %.1f s" % (a.hooks, time.monotonic() - t0))
         s.hem.stop()
-        seed_spread(s.hem.database, a.hooks, max(sizes))
+        seed(s.hem.database, max(sizes), 0, a.hooks)
         t, rss = started(s.hem)
         print("RESULT scale_startup                %d hooks + %d records: start-up %.3f s (ratio %.1f over empty), "
               "RSS %d KiB (ratio %.1f)" % (a.hooks, max(sizes), t, t / empty_t, rss, rss / empty_rss))

@@ -16,11 +16,12 @@ def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template=""
     its hooks, in ms, from the first hook started to the last ended (cpu["hem_ms"],
     cpu["hooks_ms"]). template is added to the hook's (CONCURRENCY, say); prepare(scratch), when
     given, runs before the backlog is journaled (to fill the queue with something else, say);
-    content is the events' (base64), an API call of one.bench.dispatch by default."""
+    content is the events' (base64), an API call of one.bench.dispatch by default. command is the
+    hook's COMMAND, or a function of the scratch that gives it."""
     with Scratch(hem_extra=["--concurrency", str(concurrency), "--log-retention", str(events + 10)],
                  pub_extra=["--journal-retention", str(events + 10)]) as s:
         hid = s.hem.allocate("NAME = bench\nTYPE = api\nCOMMAND = %s\nCALL = one.bench.dispatch\n%s"
-                             % (command, template))
+                             % (command(s) if callable(command) else command, template))
         if prepare is not None:
             prepare(s)
         s.hem.stop()

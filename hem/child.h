@@ -77,9 +77,9 @@ void hb_child_release(hb_child *c);
  * the exec's to tell (hb_child_spawn(): "cannot execute PATH: why"). */
 int hb_hook_file_check(const char *path, uid_t uid, gid_t gid, hb_error *err);
 
-/* Resolves COMMAND: an absolute path stays; a relative one is taken under
- * base.  The resolved real path (symlinks followed) must stay inside base's
- * real path for relative commands.  *out is a new string the caller frees. */
+/* Resolves COMMAND: an absolute path stays; a relative one becomes
+ * base/COMMAND, refused when its real path (symlinks followed) leaves base's
+ * real path.  *out is a new string the caller frees. */
 int hb_hook_path_resolve(const char *base, const char *command, char **out, hb_error *err);
 
 #endif

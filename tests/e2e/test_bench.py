@@ -80,7 +80,8 @@ class BenchTest(unittest.TestCase):
                        ["backlog_50_concurrency_1", "dispatch_behind_50_delayed_retries"])
 
     def test_payload(self):
-        self.run_bench(["payload.py", "--sizes", "1024", "--events", "100"], ["dispatch_parameter_1024_bytes"])
+        self.run_bench(["payload.py", "--sizes", "1024", "--events", "100"],
+                       ["dispatch_parameter_1024_bytes", "dispatch_relative_command"])
 
 
 if __name__ == "__main__":

@@ -443,9 +443,40 @@ class CommandTest(HemCase):
         self.emit_api("one.vm.allocate")
         self.assertEqual(self.wait_records(hid, 1)[0]["state"], "SUCCESS")
         run, = self.wait_runs(out, 1)
-        self.assertEqual(os.path.realpath(run["argv0"]),
-                         os.path.realpath(os.path.join(self.dir, "hooks", "sub", "dir", "rel.py")))
+        self.assertEqual(run["argv0"], os.path.join(self.dir, "hooks", "sub", "dir", "rel.py"))
         self.assertEqual(self.record_xml(hid, 0).findtext("EXECUTION_RESULT/COMMAND"), "sub/dir/rel.py")
+
+    def test_absolute_symlink_inside_hook_base_path_runs(self):
+        """A relative COMMAND that is an absolute symlink to another file under HOOK_BASE_PATH runs,
+        as HOOK_BASE_PATH/COMMAND (what the kernel's walk beneath the base refuses, realpath()
+        decides)."""
+        self.start_hem()
+        out = self.recorder(os.path.join(self.dir, "hooks", "real", "target.py"))
+        os.symlink(os.path.join(self.dir, "hooks", "real", "target.py"), os.path.join(self.dir, "hooks", "alias.py"))
+        hid = self.api_hook("alias", "one.vm.allocate", "alias.py")
+        self.emit_api("one.vm.allocate")
+        self.assertEqual(self.wait_records(hid, 1)[0]["state"], "SUCCESS")
+        run, = self.wait_runs(out, 1)
+        self.assertEqual(run["argv0"], os.path.join(self.dir, "hooks", "alias.py"))
+
+    def test_relative_directory_symlink_out_of_hook_base_path_is_refused(self):
+        """A relative COMMAND through a directory symlink whose relative target (../outside) leaves
+        HOOK_BASE_PATH is refused and recorded as an ERROR; one whose target stays inside runs."""
+        self.start_hem()
+        evil = self.recorder(os.path.join(self.dir, "outside", "evil.py"))
+        good = self.recorder(os.path.join(self.dir, "hooks", "sub", "good.py"))
+        os.symlink("../outside", os.path.join(self.dir, "hooks", "out"))
+        os.symlink("sub", os.path.join(self.dir, "hooks", "in"))
+        out_id = self.api_hook("out", "one.vm.allocate", "out/evil.py")
+        in_id = self.api_hook("in", "one.vm.allocate", "in/good.py")
+        self.emit_api("one.vm.allocate")
+        rec = self.wait_records(out_id, 1)[0]
+        self.assertEqual(rec["state"], "ERROR")
+        self.assertIn(b"outside", rec["stderr"])
+        self.assertEqual(self.wait_records(in_id, 1)[0]["state"], "SUCCESS")
+        run, = self.wait_runs(good, 1)
+        self.assertEqual(run["argv0"], os.path.join(self.dir, "hooks", "in", "good.py"))
+        self.assertEqual(self.runs(evil), [])
 
     def test_absolute_command(self):
         """An absolute COMMAND outside HOOK_BASE_PATH runs as given."""

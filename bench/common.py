@@ -147,6 +147,16 @@ def emit_many(endpoint, contents, clients=4):
     return acks
 
 
+def in_turns(i, base_fn, fn):
+    """(base_fn(), fn()), run in that order on even turns i and the other way round on odd ones, so
+    that neither side of an alternating comparison always runs first (after the other's clean-up,
+    on a warmer or colder cache)."""
+    if i % 2:
+        measured = fn()
+        return base_fn(), measured
+    return base_fn(), fn()
+
+
 def median(values):
     v = sorted(values)
     n = len(v)

@@ -8,7 +8,7 @@ every hook, so the figure is hem's dispatch alone (replay, queue, spawn, capture
 from the first recorded start to the last recorded end."""
 import argparse
 
-from common import Scratch, api_content, emit_many, machine, median, proc_cpu_s, ratio, spawn_rate, wait_done, wait_for
+from common import Scratch, api_content, emit_many, in_turns, machine, median, proc_cpu_s, ratio, spawn_rate, wait_done, wait_for
 
 
 def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template="", prepare=None, content=None):
@@ -46,13 +46,13 @@ def hookbus_rate(events, concurrency, command="/bin/true", cpu=None, template=""
 
 
 def rate_pairs(name, repeat, base_fn, fn):
-    """Runs base_fn(cpu) and fn(cpu) (two hookbus_rate() measurements) repeat times, alternating,
-    prints each pair with hem's CPU per execution, and the RESULT of the median ratio."""
+    """Runs base_fn(cpu) and fn(cpu) (two hookbus_rate() measurements) repeat times, alternating
+    which of the two goes first, prints each pair with hem's CPU per execution, and the RESULT of
+    the median ratio."""
     runs = []
     for i in range(repeat):
         base_cpu, cpu = {}, {}
-        base = base_fn(base_cpu)
-        rate = fn(cpu)
+        base, rate = in_turns(i, lambda: base_fn(base_cpu), lambda: fn(cpu))
         runs.append((base, rate))
         print("%s, run %d: baseline %.0f hooks/s (hem %.3f ms CPU per execution); measured %.0f hooks/s "
               "(hem %.3f ms); ratio %.3f" % (name, i + 1, base, base_cpu["hem_ms"], rate, cpu["hem_ms"], rate / base),
@@ -72,8 +72,8 @@ def main():
     runs = []
     for i in range(a.repeat):
         cpu = {}
-        base = spawn_rate(a.concurrency, a.events, ["/bin/true"], cpu)
-        rate = hookbus_rate(a.events, a.concurrency, cpu=cpu)
+        base, rate = in_turns(i, lambda: spawn_rate(a.concurrency, a.events, ["/bin/true"], cpu),
+                              lambda: hookbus_rate(a.events, a.concurrency, cpu=cpu))
         runs.append((base, rate, cpu))
         print("run %d: raw spawn+reap of /bin/true at concurrency %d: %.0f/s; hookbus dispatch of %d events: %.0f "
               "hooks/s; ratio %.3f (CPU per execution: hem %.3f ms, hook %.3f ms)"

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from common import machine, median, ratio, wait_for
+from common import in_turns, machine, median, ratio, wait_for
 from dispatch import hookbus_rate
 from harness import free_port
 
@@ -80,8 +80,8 @@ def main():
     print("machine: " + machine())
     runs = []
     for i in range(a.repeat):
-        peer = webhook_rate(a.events, a.concurrency)
-        ours = hookbus_rate(a.events, a.concurrency)
+        peer, ours = in_turns(i, lambda: webhook_rate(a.events, a.concurrency),
+                              lambda: hookbus_rate(a.events, a.concurrency))
         runs.append((peer, ours))
         print("run %d: webhook %.0f commands/s; hookbus %.0f hooks/s (concurrency %d); ratio %.3f"
               % (i + 1, peer, ours, a.concurrency, ours / peer), flush=True)

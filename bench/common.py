@@ -13,8 +13,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 os.environ.setdefault("HB_BUILD_DIR", os.path.join(HERE, "..", "build"))
 os.environ.setdefault("HB_SOURCE_DIR", os.path.join(HERE, ".."))
 
-import harness  # noqa: E402
-from harness import BUILD, HM_PUBLISHER, Hem, Publisher, api_xml, b64, request, vm_xml, wait_for  # noqa: E402,F401
+from harness import BUILD, HM_PUBLISHER, Hem, Publisher, api_xml, b64, vm_xml, wait_for  # noqa: E402,F401
 
 STAMP = os.path.join(BUILD, "bench", "hb-bench-stamp")
 SPAWN = os.path.join(BUILD, "bench", "hb-bench-spawn")

@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 
-from common import BUILD, HM_PUBLISHER, SPAWN, Scratch, b64, machine, run, vm_content
+from common import BUILD, HM_PUBLISHER, SPAWN, Scratch, machine, run, vm_content
 
 FLOOR = os.path.join(BUILD, "bench", "hb-bench-emit-floor")
 

@@ -9,7 +9,6 @@ while it ran; interrupted executions are not re-run, see SECURITY.md), no record
 RUNNING, and `PRAGMA integrity_check` of hem.db and of the journal says ok (sqlite3 CLI)."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import unittest

@@ -448,7 +448,7 @@ class ConcurrencyTest(ExtCase):
         parked runs them all; a CONCURRENCY raised by UPDATE applies to records already parked."""
         self.start_hem()
         release = os.path.join(self.dir, "release")
-        out = self.waiter("one.py", release=release)
+        self.waiter("one.py", release=release)
         other = self.recorder("other.py")
         template = "CALL = one.vm.allocate\nCOMMAND = one.py\nCONCURRENCY = %d\n"
         one = self.h.allocate("NAME = one\nTYPE = api\n" + template % 1)

@@ -13,7 +13,7 @@ import unittest
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (HEM, HM_PUBLISHER, RESOURCES, DaemonTest, Hem, Publisher, api_xml, b64,  # noqa: E402
+from harness import (HM_PUBLISHER, DaemonTest, Hem, Publisher, api_xml, b64,  # noqa: E402
                      request, wait_for)
 
 WAIT = 30.0

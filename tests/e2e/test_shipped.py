@@ -1,7 +1,6 @@
 """test_shipped.py -- proves the shipped systemd units and man pages are valid: systemd-analyze
 verify (or a parse when it is missing) on both units, no groff warnings on any man page, and every
 config key of both daemons and every hook attribute documented in hookbus-templates(5)."""
-import configparser
 import os
 import re
 import shutil

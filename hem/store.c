@@ -23,6 +23,11 @@ struct hb_store {
 	uint64_t parks;      /* bit n: level n + 1 parked or returned records (park_change()) */
 	bool requeue_parked; /* hb_store_exec_next() returns every parked record to the queue first */
 	int64_t release_ms;  /* no waiting retry is due before; 0: not known */
+	/* last_seq set within the open transaction, written once by its
+	 * COMMIT rather than by every event (-1: none), and its value when
+	 * each level began, which that level's rollback restores. */
+	int64_t seq_unwritten;
+	int64_t seq_at_begin[63];
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -71,6 +76,7 @@ int hb_store_open(const char *path, hb_store **out, hb_error *err)
 	}
 	/* Records parked by an earlier run wait for ends that are gone. */
 	s->requeue_parked = true;
+	s->seq_unwritten = -1;
 	*out = s;
 	return 0;
 }
@@ -132,6 +138,30 @@ static int tx_exec(hb_store *s, const char *sql, hb_error *err)
 	return step_done(s, st, err);
 }
 
+static int meta_get(hb_store *s, const char *key, int64_t *v, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT value FROM meta WHERE key = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return hb_db_error(s->db, err, "reading meta");
+	*v = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+static int meta_set(hb_store *s, const char *key, int64_t v, hb_error *err)
+{
+	stmt_auto sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "UPDATE meta SET value = ? WHERE key = ?", &st, err) < 0)
+		return err->code;
+	sqlite3_bind_int64(st, 1, v);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	return step_done(s, st, err);
+}
+
 /* Whether SQLite ended the transaction of an open level on its own: after
  * some errors (SQLITE_FULL, SQLITE_IOERR, ...) it rolls the whole
  * transaction back, savepoints and all, and later statements would run
@@ -154,7 +184,7 @@ int hb_store_begin(hb_store *s, hb_error *err)
 	if (rc < 0 && s->depth < 63)
 		s->failed |= (uint64_t)1 << s->depth;
 	if (s->depth < 63)
-		s->depth++;
+		s->seq_at_begin[s->depth++] = s->seq_unwritten;
 	return rc;
 }
 
@@ -166,9 +196,13 @@ int hb_store_commit(hb_store *s, hb_error *err)
 		return hb_error_set(err, -HB_EIO, "database: commit of a transaction that did not begin");
 	if (store_lost(s))
 		return hb_error_set(err, -HB_EIO, "database: the transaction was rolled back after an error");
+	if (s->depth == 1 && s->seq_unwritten >= 0 && meta_set(s, "last_seq", s->seq_unwritten, err) < 0)
+		return err->code;
 	if (tx_exec(s, s->depth == 1 ? "COMMIT" : "RELEASE nested", err) < 0)
 		return err->code;
 	s->depth--;
+	if (s->depth == 0)
+		s->seq_unwritten = -1;
 	if (s->parks & ((uint64_t)1 << s->depth)) {
 		s->parks &= ~((uint64_t)1 << s->depth);
 		if (s->depth > 0)
@@ -190,6 +224,7 @@ void hb_store_rollback(hb_store *s)
 		sqlite3_exec(s->db, s->depth == 1 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested", NULL, NULL,
 			     NULL);
 	s->depth--;
+	s->seq_unwritten = s->seq_at_begin[s->depth];
 	s->release_ms = 0;
 	/* Parks and returns undone may no longer match what the caller
 	 * runs: a hook's parked records could wait for an end already gone. */
@@ -228,30 +263,6 @@ static char *col_blob(sqlite3_stmt *st, int i, size_t *len)
 static int64_t col_int(sqlite3_stmt *st, int i, int64_t none)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
-}
-
-static int meta_get(hb_store *s, const char *key, int64_t *v, hb_error *err)
-{
-	stmt_auto sqlite3_stmt *st = NULL;
-
-	if (prepare(s, "SELECT value FROM meta WHERE key = ?", &st, err) < 0)
-		return err->code;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return hb_db_error(s->db, err, "reading meta");
-	*v = sqlite3_column_int64(st, 0);
-	return 0;
-}
-
-static int meta_set(hb_store *s, const char *key, int64_t v, hb_error *err)
-{
-	stmt_auto sqlite3_stmt *st = NULL;
-
-	if (prepare(s, "UPDATE meta SET value = ? WHERE key = ?", &st, err) < 0)
-		return err->code;
-	sqlite3_bind_int64(st, 1, v);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	return step_done(s, st, err);
 }
 
 void hb_hook_row_clear(hb_hook_row *h)
@@ -906,10 +917,18 @@ int hb_store_exec_pending(hb_store *s, int64_t *count, hb_error *err)
 
 int hb_store_last_seq(hb_store *s, int64_t *seq, hb_error *err)
 {
+	if (s->seq_unwritten >= 0) {
+		*seq = s->seq_unwritten;
+		return 0;
+	}
 	return meta_get(s, "last_seq", seq, err);
 }
 
 int hb_store_set_last_seq(hb_store *s, int64_t seq, hb_error *err)
 {
+	if (s->depth > 0) {
+		s->seq_unwritten = seq;
+		return 0;
+	}
 	return meta_set(s, "last_seq", seq, err);
 }

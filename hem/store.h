@@ -222,7 +222,10 @@ int hb_store_exec_interrupt_running(hb_store *s, int64_t now_ms, hb_error *err);
 /* The number of PENDING records. */
 int hb_store_exec_pending(hb_store *s, int64_t *count, hb_error *err);
 
-/* The last bus sequence number whose hooks are all queued. */
+/* The last bus sequence number whose hooks are all queued.  Set within a
+ * transaction, it is written once, by the outermost commit (not once per
+ * event of a turn), and a rollback of any level takes it back to what it was
+ * when that level began; outside one it is written at once. */
 int hb_store_last_seq(hb_store *s, int64_t *seq, hb_error *err);
 int hb_store_set_last_seq(hb_store *s, int64_t seq, hb_error *err);
 

@@ -125,15 +125,22 @@ static void test_the_outermost_commit_writes_the_last_value(void **state)
 	assert_int_equal(seen(f), 9);
 }
 
-static void test_a_savepoint_rollback_takes_back_its_events_only(void **state)
+/* last_seq 3 committed, then a transaction open in which a released
+ * savepoint set 4: a turn after its first event. */
+static void turn_after_one_event(struct fixture *f)
 {
-	struct fixture *f = *state;
-
 	set(f, 3);
 	begin(f);
 	begin(f);
 	set(f, 4);
 	commit(f);
+}
+
+static void test_a_savepoint_rollback_takes_back_its_events_only(void **state)
+{
+	struct fixture *f = *state;
+
+	turn_after_one_event(f);
 	begin(f);
 	set(f, 5);
 	hb_store_rollback(f->store);
@@ -147,11 +154,7 @@ static void test_an_outer_rollback_takes_back_everything(void **state)
 {
 	struct fixture *f = *state;
 
-	set(f, 3);
-	begin(f);
-	begin(f);
-	set(f, 4);
-	commit(f);
+	turn_after_one_event(f);
 	set(f, 5);
 	hb_store_rollback(f->store);
 	assert_int_equal(seen(f), 3);

@@ -46,7 +46,7 @@ def command_rate(events, cpu, relative):
         os.makedirs(os.path.join(s.hem.hook_base_path, "ft"), mode=0o755)
         shutil.copy("/bin/true", os.path.join(s.hem.hook_base_path, "ft", "true"))
 
-    command = (lambda s: "ft/true") if relative else (lambda s: os.path.join(s.hem.hook_base_path, "ft", "true"))
+    command = "ft/true" if relative else (lambda s: os.path.join(s.hem.hook_base_path, "ft", "true"))
     return hookbus_rate(events, 8, cpu=cpu, command=command, prepare=place)
 
 

@@ -410,6 +410,15 @@ static int queue_auto_retry(struct hem *h, int64_t hook_id, int64_t exec_id, boo
 	return rc;
 }
 
+/* Whether hook_id has a CONCURRENCY of its own, behind which its records may
+ * be parked (a hook deleted meanwhile has none). */
+static bool limited(struct hem *h, int64_t hook_id)
+{
+	const struct hem_hook *hook = hem_hook_find(h, hook_id);
+
+	return hook != NULL && hook->def->concurrency > 0;
+}
+
 /* Completes the record of execution exec_id of hook_id with end, and queues
  * its automatic retry when one is due, in one transaction: a crash between
  * the two cannot lose the retry.  The retry is queued first, while the
@@ -428,7 +437,7 @@ static void record_end(struct hem *h, int64_t hook_id, int64_t exec_id, const hb
 		rc = hb_store_begin(h->store, &err);
 	}
 	if (rc == 0)
-		rc = hb_store_exec_finish(h->store, hook_id, exec_id, end, retention, &err);
+		rc = hb_store_exec_finish(h->store, hook_id, exec_id, end, retention, limited(h, hook_id), &err);
 	if (rc == 0)
 		rc = hb_store_commit(h->store, &err);
 	if (rc < 0) {

@@ -744,7 +744,7 @@ int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t s
 	"ELSE 'refuse' END END WHERE hook_id = ?11 AND exec_id = ?12"
 
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
-			 int64_t retention, hb_error *err)
+			 int64_t retention, bool limited, hb_error *err)
 {
 	stmt_auto sqlite3_stmt *st = NULL;
 	stmt_auto sqlite3_stmt *find = NULL;
@@ -772,7 +772,7 @@ int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb
 		rc = step_done(s, st, err);
 	}
 	/* The end frees one of the hook's CONCURRENCY slots. */
-	if (rc == 0)
+	if (rc == 0 && limited)
 		rc = hb_store_exec_unpark(s, hook_id, err);
 	/* Retention: the finished records of the hook's newest `retention`
 	 * executions stay.  Execution ids only grow, so the cut-off is the

@@ -195,13 +195,15 @@ int hb_store_exec_active(hb_store *s, int64_t hook_id, int64_t *count, hb_error 
 int hb_store_exec_start(hb_store *s, int64_t hook_id, int64_t exec_id, int64_t start_ms, hb_error *err);
 
 /* Completes a record, returns the hook's oldest record parked by its
- * CONCURRENCY to the queue (the end frees one of its slots), then deletes
+ * CONCURRENCY to the queue when limited says it has one (the end frees one of
+ * its slots; a hook without parks nothing, and records parked under a limit
+ * since removed go back with hb_store_exec_requeue_parked()), then deletes
  * the hook's finished records older than its newest `retention` executions
  * (one indexed range, whatever the size of the log); once nothing of the
  * hook is queued or running, exactly the newest `retention` records remain.
  * Within the caller's transaction, as hb_store_exec_queue(). */
 int hb_store_exec_finish(hb_store *s, int64_t hook_id, int64_t exec_id, const hb_exec_end *end,
-			 int64_t retention, hb_error *err);
+			 int64_t retention, bool limited, hb_error *err);
 
 /* Reads one record; -HB_ENOENT when missing. */
 int hb_store_exec_get(hb_store *s, int64_t hook_id, int64_t exec_id, hb_exec_row *out, hb_error *err);

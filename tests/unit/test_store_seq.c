@@ -13,8 +13,11 @@
 
 #include "store.h"
 
+/* mkdtemp()'s template of each test's directory. */
+#define DIR_TEMPLATE "/tmp/hb-store-seq-XXXXXX"
+
 struct fixture {
-	char dir[64];
+	char dir[sizeof(DIR_TEMPLATE)];
 	char path[96];
 	hb_store *store;
 	sqlite3 *reader;
@@ -26,7 +29,7 @@ static int setup(void **state)
 	hb_error err = { 0 };
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/hb-store-seq-XXXXXX");
+	memcpy(f->dir, DIR_TEMPLATE, sizeof(DIR_TEMPLATE));
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/hem.db", f->dir);
 	assert_int_equal(hb_store_open(f->path, &f->store, &err), 0);

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
 #include <zmq.h>
 
 #include "base64.h"
@@ -24,6 +25,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "oci_state.h"
+#include "pool.h"
 #include "pubmetrics.h"
 #include "pubreload.h"
 #include "schema.h"
@@ -33,6 +35,8 @@
 #include "zmqutil.h"
 
 #define BATCH_MAX 256                  /* requests taken into one group commit */
+#define HELPERS_MAX 3                  /* threads beside the loop's that check and encode a group */
+#define PARALLEL_MIN 16                /* requests in a group worth waking them for */
 #define REQUEST_FRAMES_MAX 8           /* identity, delimiter, verb and its arguments */
 #define REPLAY_EVENTS_MAX 1000         /* events in one REPLAY answer */
 #define REPLAY_BYTES_MAX (16u << 20)   /* content bytes in one REPLAY answer */
@@ -53,11 +57,20 @@ struct request {
 	char *error;           /* REQ_ERROR: the reason */
 	const char *why;       /* REQ_ERROR: the metric's reason label (NULL: protocol) */
 	uint64_t seq;          /* REQ_EMIT: assigned; REQ_REPLAY: from */
-	hb_message *msg;       /* REQ_EMIT */
+	zmq_msg_t input;       /* REQ_EMIT: the message as received, until it is checked */
+	bool input_xml;        /* input is XML (the local socket), not base64 */
+	hb_message *msg;       /* REQ_EMIT: once checked */
 	hb_keys keys;
 	char *content;         /* REQ_EMIT: base64 with SEQ */
 	size_t len;
 	char *keys_joined;
+};
+
+/* What a thread needs of libxml2 to check and encode messages: its own
+ * parser, serializer and validation context. */
+struct lane {
+	hb_schema *schema;
+	hb_xml_codec *codec;   /* libxml2's parser and serializer, kept between messages */
 };
 
 struct publisher {
@@ -66,13 +79,15 @@ struct publisher {
 	void **cmd;
 	size_t ncmd;
 	hb_journal *journal;
-	hb_schema *schema;
-	hb_xml_codec *codec;   /* libxml2's parser and serializer, kept between messages */
+	hb_pool *pool;         /* checks and encodes a group's EMITs on every CPU */
+	struct lane *lanes;    /* one per lane of the pool; lanes[0] is the loop's */
+	size_t nlanes;
 	hb_zap *zap;           /* the ZAP handler when CURVE is on */
 	hb_local *local;       /* the local ingest socket, NULL when LOCAL_ENDPOINT is empty */
 	size_t max_message;
 	struct request batch[BATCH_MAX];
 	size_t nbatch;
+	size_t nchecked;       /* requests of the group that batch_check() has seen */
 	uint64_t accepted, rejected;
 };
 
@@ -81,6 +96,7 @@ static void request_clear(struct request *r)
 	if (r->sock == NULL && r->fd >= 0)
 		close(r->fd);
 	zmq_msg_close(&r->identity);
+	zmq_msg_close(&r->input);
 	free(r->error);
 	hb_message_free(r->msg);
 	hb_keys_free(&r->keys);
@@ -138,47 +154,67 @@ static char *keys_join(const hb_keys *keys)
 	return s;
 }
 
-/* Decodes and checks an EMIT's message, given as base64 or (from the local
- * socket) as the XML it stands for, and derives what publishing needs; the
- * sequence number is assigned later, in the group. */
-static void request_check(struct publisher *p, struct request *r, const char *text, size_t len, bool base64)
+/* A pool item (any thread, its own lane): decodes and checks the message
+ * of the i-th request taken since the last check if it is an EMIT, given as
+ * base64 or (from the local socket) as the XML it stands for, and derives
+ * what publishing needs; the sequence number is assigned later, in the
+ * group's journal transaction. */
+static void request_check(void *ctx, size_t lane, size_t i)
 {
+	struct publisher *p = ctx;
+	struct request *r = &p->batch[p->nchecked + i];
+	const struct lane *l = &p->lanes[lane];
+	const char *text = zmq_msg_data(&r->input);
+	size_t len = zmq_msg_size(&r->input);
 	hb_error err = { 0 };
-	char reason[HB_ERROR_MAX + 8];
 	int rc;
 
-	r->kind = REQ_EMIT;
-	if (base64)
-		rc = hb_message_decode(p->codec, text, len, p->max_message, p->schema, &r->msg, &err);
+	if (r->kind != REQ_EMIT || r->msg != NULL)
+		return;
+	if (!r->input_xml)
+		rc = hb_message_decode(l->codec, text, len, p->max_message, l->schema, &r->msg, &err);
 	else if (len > p->max_message)
 		rc = hb_error_set(&err, -HB_ETOOBIG, "message of %zu bytes is larger than the limit of %zu bytes",
 				  len, p->max_message);
 	else
-		rc = hb_message_parse(p->codec, text, len, p->schema, &r->msg, &err);
+		rc = hb_message_parse(l->codec, text, len, l->schema, &r->msg, &err);
 	if (rc < 0 || hb_message_keys(r->msg, &r->keys, &err) < 0) {
-		snprintf(reason, sizeof(reason), "%s", err.msg);
-		request_refuse(r, reason);
+		request_refuse(r, err.msg);
 		r->why = "invalid";
-		return;
 	}
-	hb_metric_addl(PM_RECEIVED, 1, "type=\"%s\"", r->msg->type == HB_MSG_API ? "api" : "state");
 }
 
-static void request_emit(struct publisher *p, struct request *r, const hb_frames *fr, size_t body)
+/* Checks the EMITs taken into the group since the last check, spread over
+ * the pool's lanes; returns how many requests were taken since then. */
+static size_t batch_check(struct publisher *p)
 {
+	size_t n = p->nbatch - p->nchecked;
+
+	hb_pool_for(p->pool, n, request_check, p);
+	for (size_t i = p->nchecked; i < p->nbatch; i++)
+		if (p->batch[i].kind == REQ_EMIT)
+			hb_metric_addl(PM_RECEIVED, 1, "type=\"%s\"",
+				       p->batch[i].msg->type == HB_MSG_API ? "api" : "state");
+	p->nchecked = p->nbatch;
+	return n;
+}
+
+/* Keeps an EMIT's message frame for batch_check(). */
+static void request_emit(struct request *r, hb_frames *fr, size_t body)
+{
+	r->kind = REQ_EMIT;
 	if (fr->n != body + 2) {
-		r->kind = REQ_EMIT;
 		request_refuse(r, "EMIT takes exactly one frame: the base64 HOOK_MESSAGE");
 		return;
 	}
-	request_check(p, r, hb_frame_data(fr, body + 1), hb_frame_size(fr, body + 1), true);
+	zmq_msg_move(&r->input, &fr->f[body + 1]);
 }
 
 /* Takes the next complete request of the local socket into the next batch
  * slot: its event is built as emit or oci-hook would build it, then goes
- * through exactly what an EMIT goes through from its XML on: the text that
- * an EMIT's base64 would have decoded to is parsed and validated again.
- * Returns 1 when one was taken. */
+ * through exactly what an EMIT goes through from its XML on (batch_check):
+ * the text that an EMIT's base64 would have decoded to is parsed and
+ * validated again.  Returns 1 when one was taken. */
 static int request_take_local(struct publisher *p)
 {
 	struct request *r = &p->batch[p->nbatch];
@@ -195,6 +231,7 @@ static int request_take_local(struct publisher *p)
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	zmq_msg_init(&r->identity);
+	zmq_msg_init(&r->input);
 	p->nbatch++;
 	if (hb_local_build(buf, len, &msg, &usage, &err) < 0) {
 		request_refuse(r, err.msg);
@@ -202,11 +239,16 @@ static int request_take_local(struct publisher *p)
 		r->why = usage ? "invalid" : NULL;
 		return 1;
 	}
-	xml = hb_xml_codec_dump(p->codec, xmlDocGetRootElement(msg->doc), &xlen);
-	if (xml == NULL)
+	xml = hb_xml_codec_dump(p->lanes[0].codec, xmlDocGetRootElement(msg->doc), &xlen);
+	r->kind = REQ_EMIT;
+	r->input_xml = true;
+	zmq_msg_close(&r->input);
+	if (xml == NULL || zmq_msg_init_size(&r->input, xlen) < 0) {
+		zmq_msg_init(&r->input);
 		request_refuse(r, "out of memory");
-	else
-		request_check(p, r, xml, xlen, false);
+	} else {
+		memcpy(zmq_msg_data(&r->input), xml, xlen);
+	}
 	hb_message_free(msg);
 	return 1;
 }
@@ -261,6 +303,7 @@ static int request_take(struct publisher *p, void *sock)
 	memset(r, 0, sizeof(*r));
 	r->sock = sock;
 	zmq_msg_init(&r->identity);
+	zmq_msg_init(&r->input);
 	zmq_msg_copy(&r->identity, &fr.f[0]);
 	r->delimiter = fr.n > 1 && hb_frame_size(&fr, 1) == 0;
 	body = r->delimiter ? 2 : 1;
@@ -270,7 +313,7 @@ static int request_take(struct publisher *p, void *sock)
 	else if (fr.n <= body)
 		request_refuse(r, "empty request");
 	else if (hb_frame_is(&fr, body, "EMIT"))
-		request_emit(p, r, &fr, body);
+		request_emit(r, &fr, body);
 	else if (hb_frame_is(&fr, body, "REPLAY") ||
 		 (hb_frame_size(&fr, body) > 7 && memcmp(hb_frame_data(&fr, body), "REPLAY ", 7) == 0))
 		request_replay(r, &fr, body);
@@ -280,11 +323,43 @@ static int request_take(struct publisher *p, void *sock)
 	return 1;
 }
 
-/* Assigns sequence numbers to the group's valid EMITs and journals them in
- * one transaction.  On failure every EMIT of the group is refused. */
+/* A pool item (any thread, its own lane): the content and journal keys of
+ * the group's i-th request if it is an EMIT (left NULL when memory runs
+ * out); its document, no longer needed, is freed.  It does not change the
+ * document: documents parsed by one lane share that lane's dictionary,
+ * which a change to the tree could write to (hb_message_set_seq(), in the
+ * loop's thread). */
+static void request_encode(void *ctx, size_t lane, size_t i)
+{
+	struct publisher *p = ctx;
+	struct request *r = &p->batch[i];
+
+	if (r->kind != REQ_EMIT)
+		return;
+	r->content = hb_message_encode(p->lanes[lane].codec, r->msg, &r->len);
+	r->keys_joined = keys_join(&r->keys);
+	hb_message_drop_doc(r->msg);
+}
+
+/* Takes what has arrived on every endpoint into the group, up to a batch. */
+static void batch_take(struct publisher *p)
+{
+	for (bool took = true; took && p->nbatch < BATCH_MAX;) {
+		took = false;
+		for (size_t i = 0; i < p->ncmd && p->nbatch < BATCH_MAX; i++)
+			took |= request_take(p, p->cmd[i]) > 0;
+		while (p->nbatch < BATCH_MAX && request_take_local(p) > 0)
+			took = true;
+	}
+}
+
+/* Assigns sequence numbers to the group's valid EMITs, encodes them over
+ * the pool's lanes and journals them in one transaction.  On failure every
+ * EMIT of the group is refused. */
 static void batch_journal(struct publisher *p)
 {
 	hb_error err = { 0 };
+	uint64_t seq;
 	bool any = false;
 	int rc = 0;
 
@@ -293,19 +368,23 @@ static void batch_journal(struct publisher *p)
 	if (!any)
 		return;
 	rc = hb_journal_begin(p->journal, &err);
+	seq = hb_journal_last_seq(p->journal);
+	for (size_t i = 0; i < p->nbatch && rc == 0; i++) {
+		struct request *r = &p->batch[i];
+		if (r->kind == REQ_EMIT) {
+			r->seq = ++seq;
+			rc = hb_message_set_seq(r->msg, r->seq, &err);
+		}
+	}
+	if (rc == 0)
+		hb_pool_for(p->pool, p->nbatch, request_encode, p);
 	for (size_t i = 0; i < p->nbatch && rc == 0; i++) {
 		struct request *r = &p->batch[i];
 		if (r->kind != REQ_EMIT)
 			continue;
-		r->seq = hb_journal_last_seq(p->journal) + 1;
-		rc = hb_message_set_seq(r->msg, r->seq, &err);
-		if (rc == 0) {
-			r->content = hb_message_encode(p->codec, r->msg, &r->len);
-			r->keys_joined = keys_join(&r->keys);
-			if (r->content == NULL || r->keys_joined == NULL)
-				rc = hb_error_set(&err, -HB_ENOMEM, "out of memory");
-		}
-		if (rc == 0)
+		if (r->content == NULL || r->keys_joined == NULL)
+			rc = hb_error_set(&err, -HB_ENOMEM, "out of memory");
+		else
 			rc = hb_journal_append(p->journal, r->seq, r->keys_joined, r->content, r->len, &err);
 	}
 	if (rc == 0)
@@ -453,6 +532,7 @@ static void batch_answer(struct publisher *p)
 		request_clear(r);
 	}
 	p->nbatch = 0;
+	p->nchecked = 0;
 }
 
 static int64_t cfg_int(const hb_config *cfg, const char *key, int64_t min, int64_t max, hb_error *err, int *rc)
@@ -504,8 +584,40 @@ static void publisher_close(struct publisher *p)
 	if (p->ctx != NULL)
 		zmq_ctx_term(p->ctx);
 	hb_journal_close(p->journal);
-	hb_schema_free(p->schema);
-	hb_xml_codec_free(p->codec);
+	hb_pool_free(p->pool);
+	for (size_t i = 0; i < p->nlanes; i++) {
+		hb_schema_free(p->lanes[i].schema);
+		hb_xml_codec_free(p->lanes[i].codec);
+	}
+	free(p->lanes);
+}
+
+/* One lane per thread of the pool, each with its own compiled schema: a
+ * validation walks its schema's structures, which are not shared between
+ * threads. */
+static int publisher_lanes(struct publisher *p, hb_error *err)
+{
+	size_t n;
+	int rc;
+
+	/* libxml2's global state is set up once, here, before any helper uses it. */
+	xmlInitParser();
+	rc = hb_pool_new(hb_pool_helpers_wanted(HELPERS_MAX), PARALLEL_MIN, "hm-pub-check", &p->pool, err);
+	if (rc < 0)
+		return rc;
+	n = hb_pool_lanes(p->pool);
+	p->lanes = calloc(n, sizeof(*p->lanes));
+	if (p->lanes == NULL)
+		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	for (p->nlanes = 0; p->nlanes < n; p->nlanes++) {
+		struct lane *l = &p->lanes[p->nlanes];
+		if ((rc = hb_schema_load("hook_message.xsd", &l->schema, err)) < 0 ||
+		    (rc = hb_xml_codec_new(&l->codec, err)) < 0) {
+			p->nlanes++;
+			return rc;
+		}
+	}
+	return 0;
 }
 
 static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *err)
@@ -523,9 +635,7 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 	/* Frames up to twice the base64 size of the limit get a clear ERROR;
 	 * libzmq drops a peer that sends anything larger still. */
 	guard = (max_msg + 2) / 3 * 4 * 2 + 65536;
-	rc = hb_schema_load("hook_message.xsd", &p->schema, err);
-	if (rc == 0)
-		rc = hb_xml_codec_new(&p->codec, err);
+	rc = publisher_lanes(p, err);
 	if (rc == 0)
 		rc = hb_curve_server_load(cfg, &curve, err);
 	if (rc == 0)
@@ -615,15 +725,11 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 			hb_zap_handle(p->zap);
 		if (p->local != NULL)
 			hb_local_handle(p->local, items + nfixed, (size_t)(nitems - nfixed));
-		/* Take what has arrived on every endpoint (up to a batch), so one
-		 * commit covers all of it. */
-		for (bool took = true; took && p->nbatch < BATCH_MAX;) {
-			took = false;
-			for (size_t i = 0; i < p->ncmd && p->nbatch < BATCH_MAX; i++)
-				took |= request_take(p, p->cmd[i]) > 0;
-			while (p->nbatch < BATCH_MAX && request_take_local(p) > 0)
-				took = true;
-		}
+		/* Take and check what has arrived on every endpoint, then what
+		 * arrived meanwhile (up to a batch), so one commit covers all of it. */
+		do
+			batch_take(p);
+		while (batch_check(p) > 0 && p->nbatch < BATCH_MAX);
 		batch_journal(p);
 		publisher_metrics_journal(p->journal);
 		batch_answer(p);

@@ -59,6 +59,15 @@ void hb_message_free(hb_message *m)
 	free(m);
 }
 
+void hb_message_drop_doc(hb_message *m)
+{
+	xmlFreeDoc(m->doc);
+	m->doc = NULL;
+	m->body = NULL;
+	free(m->src);
+	m->src = NULL;
+}
+
 /* Returns the first element after node (node itself included), or NULL. */
 static xmlNodePtr element_from(xmlNodePtr node)
 {

@@ -101,6 +101,13 @@ int hb_message_new_state(const hb_state_event *ev, xmlNodePtr object_doc, hb_mes
 /* Frees m; accepts NULL. */
 void hb_message_free(hb_message *m);
 
+/* Frees m's document and source text, once it is encoded: m keeps the
+ * fields read from them (type, call, state...), doc and body become NULL,
+ * and m can no longer be encoded.  Documents parsed by one codec share its
+ * dictionary; freeing them in several threads at once is safe (libxml2
+ * counts the dictionary's users under a lock), changing them is not. */
+void hb_message_drop_doc(hb_message *m);
+
 /* Sets (or replaces) the SEQ element right after HOOK_TYPE. */
 int hb_message_set_seq(hb_message *m, uint64_t seq, hb_error *err);
 

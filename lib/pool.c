@@ -22,6 +22,7 @@ struct hb_pool {
 	pthread_cond_t idle;     /* a helper left a round */
 	struct helper *helpers;
 	size_t nhelpers;
+	size_t min;              /* rounds of fewer items run in the caller alone */
 	bool stop;
 	uint64_t round;          /* the number of rounds begun */
 	hb_pool_fn *fn;          /* the current round, valid while it runs */
@@ -82,7 +83,7 @@ size_t hb_pool_helpers_wanted(size_t max)
 	return cpus - 1 < max ? cpus - 1 : max;
 }
 
-int hb_pool_new(size_t helpers, hb_pool **out, hb_error *err)
+int hb_pool_new(size_t helpers, size_t min, const char *name, hb_pool **out, hb_error *err)
 {
 	hb_pool *p = calloc(1, sizeof(*p));
 	int rc;
@@ -91,6 +92,7 @@ int hb_pool_new(size_t helpers, hb_pool **out, hb_error *err)
 		free(p);
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	}
+	p->min = min;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->idle, NULL);
@@ -103,6 +105,7 @@ int hb_pool_new(size_t helpers, hb_pool **out, hb_error *err)
 			return hb_error_set(err, -HB_EIO, "cannot start a helper thread: %s", strerror(rc));
 		}
 		p->nhelpers++;
+		pthread_setname_np(p->helpers[i].thread, name);
 	}
 	*out = p;
 	return 0;
@@ -117,7 +120,7 @@ void hb_pool_for(hb_pool *p, size_t n, hb_pool_fn *fn, void *ctx)
 {
 	if (n == 0)
 		return;
-	if (p->nhelpers == 0 || n == 1) {
+	if (p->nhelpers == 0 || n < 2 || n < p->min) {
 		for (size_t i = 0; i < n; i++)
 			fn(ctx, 0, i);
 		return;

@@ -18,9 +18,13 @@ typedef void hb_pool_fn(void *ctx, size_t lane, size_t i);
  * this process may run on, at most max. */
 size_t hb_pool_helpers_wanted(size_t max);
 
-/* Starts helpers threads (0 is allowed: every round then runs in the
- * caller alone).  The helpers block every signal. */
-int hb_pool_new(size_t helpers, hb_pool **out, hb_error *err);
+/* Starts helpers threads named name (at most 15 bytes, as top -H and
+ * /proc show it; 0 helpers is allowed: every round then runs in the caller
+ * alone).  A round of fewer than min items also runs in the caller
+ * alone: waking a helper costs a system call and, on a busy machine, a
+ * wait for the helper to finish an item it was preempted in, which a few
+ * items do not repay.  The helpers block every signal. */
+int hb_pool_new(size_t helpers, size_t min, const char *name, hb_pool **out, hb_error *err);
 
 /* The number of lanes: helpers + 1. */
 size_t hb_pool_lanes(const hb_pool *p);

@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -50,7 +52,7 @@ static void rounds_of(size_t helpers)
 	hb_error err = { 0 };
 	hb_pool *p = NULL;
 
-	assert_int_equal(hb_pool_new(helpers, &p, &err), 0);
+	assert_int_equal(hb_pool_new(helpers, 0, "test-pool", &p, &err), 0);
 	assert_int_equal(hb_pool_lanes(p), helpers + 1);
 	for (size_t round = 0; round < 300; round++) {
 		size_t n = (round * 37) % ITEMS_MAX;
@@ -82,9 +84,10 @@ static void test_every_item_once_with_helpers(void **state)
 
 struct meet {
 	atomic_int helped;   /* items run by a lane other than the caller's */
+	int patience_ms;     /* how long item 0 waits for that */
 };
 
-/* Item 0 waits (up to 10 s) until a helper has run some other item: that
+/* Item 0 waits (up to its patience) until a helper has run some other item: that
  * can only happen if the helpers take items while the caller is busy. */
 static void wait_for_helper(void *ctx, size_t lane, size_t i)
 {
@@ -95,20 +98,75 @@ static void wait_for_helper(void *ctx, size_t lane, size_t i)
 		atomic_fetch_add(&m->helped, 1);
 	if (i != 0 || lane != 0)
 		return;
-	for (int k = 0; k < 10000 && atomic_load(&m->helped) == 0; k++)
+	for (int k = 0; k < m->patience_ms && atomic_load(&m->helped) == 0; k++)
 		nanosleep(&pause, NULL);
 }
 
-static void test_helpers_take_items(void **state)
+/* The threads of this process named name. */
+static int threads_named(const char *name)
 {
-	struct meet m = { 0 };
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], comm[32] = "";
+		FILE *f;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, name, strlen(name)) == 0 &&
+		    comm[strlen(name)] == '\n')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_helpers_are_named(void **state)
+{
 	hb_error err = { 0 };
 	hb_pool *p = NULL;
 
 	(void)state;
-	assert_int_equal(hb_pool_new(1, &p, &err), 0);
+	assert_int_equal(hb_pool_new(2, 0, "test-named", &p, &err), 0);
+	assert_int_equal(threads_named("test-named"), 2);
+	hb_pool_free(p);
+	assert_int_equal(threads_named("test-named"), 0);
+}
+
+static void test_helpers_take_items(void **state)
+{
+	struct meet m = { .patience_ms = 10000 };
+	hb_error err = { 0 };
+	hb_pool *p = NULL;
+
+	(void)state;
+	assert_int_equal(hb_pool_new(1, 0, "test-pool", &p, &err), 0);
 	/* The caller takes item 0 first and waits in it; the helper takes the rest. */
 	hb_pool_for(p, 50, wait_for_helper, &m);
+	assert_true(atomic_load(&m.helped) > 0);
+	hb_pool_free(p);
+}
+
+/* A round below the pool's minimum runs in the caller alone, even when
+ * its first item waits for a helper to take another. */
+static void test_small_rounds_stay_in_the_caller(void **state)
+{
+	struct meet m = { .patience_ms = 200 };
+	hb_error err = { 0 };
+	hb_pool *p = NULL;
+
+	(void)state;
+	assert_int_equal(hb_pool_new(2, 8, "test-pool", &p, &err), 0);
+	hb_pool_for(p, 7, wait_for_helper, &m);
+	assert_int_equal(atomic_load(&m.helped), 0);
+	m.patience_ms = 10000;
+	hb_pool_for(p, 8, wait_for_helper, &m);
 	assert_true(atomic_load(&m.helped) > 0);
 	hb_pool_free(p);
 }
@@ -131,6 +189,8 @@ int main(void)
 		cmocka_unit_test(test_every_item_once_without_helpers),
 		cmocka_unit_test(test_every_item_once_with_helpers),
 		cmocka_unit_test(test_helpers_take_items),
+		cmocka_unit_test(test_helpers_are_named),
+		cmocka_unit_test(test_small_rounds_stay_in_the_caller),
 		cmocka_unit_test(test_helpers_wanted),
 	};
 

@@ -169,7 +169,7 @@ static void request_check(void *ctx, size_t lane, size_t i)
 	hb_error err = { 0 };
 	int rc;
 
-	if (r->kind != REQ_EMIT || r->msg != NULL)
+	if (r->kind != REQ_EMIT)
 		return;
 	if (!r->input_xml)
 		rc = hb_message_decode(l->codec, text, len, p->max_message, l->schema, &r->msg, &err);

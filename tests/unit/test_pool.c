@@ -139,17 +139,25 @@ static void test_helpers_are_named(void **state)
 	assert_int_equal(threads_named("test-named"), 0);
 }
 
+/* How many items of a round of n in p ran outside the caller's lane,
+ * when item 0 waits up to patience_ms for some to. */
+static int helped_in_round(hb_pool *p, size_t n, int patience_ms)
+{
+	struct meet m = { .patience_ms = patience_ms };
+
+	hb_pool_for(p, n, wait_for_helper, &m);
+	return atomic_load(&m.helped);
+}
+
 static void test_helpers_take_items(void **state)
 {
-	struct meet m = { .patience_ms = 10000 };
 	hb_error err = { 0 };
 	hb_pool *p = NULL;
 
 	(void)state;
 	assert_int_equal(hb_pool_new(1, 0, "test-pool", &p, &err), 0);
 	/* The caller takes item 0 first and waits in it; the helper takes the rest. */
-	hb_pool_for(p, 50, wait_for_helper, &m);
-	assert_true(atomic_load(&m.helped) > 0);
+	assert_true(helped_in_round(p, 50, 10000) > 0);
 	hb_pool_free(p);
 }
 
@@ -157,17 +165,13 @@ static void test_helpers_take_items(void **state)
  * its first item waits for a helper to take another. */
 static void test_small_rounds_stay_in_the_caller(void **state)
 {
-	struct meet m = { .patience_ms = 200 };
 	hb_error err = { 0 };
 	hb_pool *p = NULL;
 
 	(void)state;
 	assert_int_equal(hb_pool_new(2, 8, "test-pool", &p, &err), 0);
-	hb_pool_for(p, 7, wait_for_helper, &m);
-	assert_int_equal(atomic_load(&m.helped), 0);
-	m.patience_ms = 10000;
-	hb_pool_for(p, 8, wait_for_helper, &m);
-	assert_true(atomic_load(&m.helped) > 0);
+	assert_int_equal(helped_in_round(p, 7, 200), 0);
+	assert_true(helped_in_round(p, 8, 10000) > 0);
 	hb_pool_free(p);
 }
 

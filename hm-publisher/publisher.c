@@ -36,7 +36,7 @@
 
 #define BATCH_MAX 256                  /* requests taken into one group commit */
 #define HELPERS_MAX 3                  /* threads beside the loop's that check and encode a group */
-#define PARALLEL_MIN 16                /* requests in a group worth waking them for */
+#define PARALLEL_MIN 16                /* requests checked or encoded at once worth waking them for */
 #define REQUEST_FRAMES_MAX 8           /* identity, delimiter, verb and its arguments */
 #define REPLAY_EVENTS_MAX 1000         /* events in one REPLAY answer */
 #define REPLAY_BYTES_MAX (16u << 20)   /* content bytes in one REPLAY answer */
@@ -57,7 +57,7 @@ struct request {
 	char *error;           /* REQ_ERROR: the reason */
 	const char *why;       /* REQ_ERROR: the metric's reason label (NULL: protocol) */
 	uint64_t seq;          /* REQ_EMIT: assigned; REQ_REPLAY: from */
-	zmq_msg_t input;       /* REQ_EMIT: the message as received, until it is checked */
+	zmq_msg_t input;       /* REQ_EMIT: the message frame as received */
 	bool input_xml;        /* input is XML (the local socket), not base64 */
 	hb_message *msg;       /* REQ_EMIT: once checked */
 	hb_keys keys;

@@ -118,8 +118,6 @@ size_t hb_pool_lanes(const hb_pool *p)
 
 void hb_pool_for(hb_pool *p, size_t n, hb_pool_fn *fn, void *ctx)
 {
-	if (n == 0)
-		return;
 	if (p->nhelpers == 0 || n < 2 || n < p->min) {
 		for (size_t i = 0; i < n; i++)
 			fn(ctx, 0, i);

@@ -1,20 +1,23 @@
 """test_crash.py -- proves that no acknowledged event is lost or runs a hook twice when the daemons
 crash: hm-publisher SIGKILLed between its journal commit and the publish (the HB_FAULT seam of
 lib/fault.h), hem SIGKILLed while hooks run and while its queue is long, both restarted in either
-order, and hem.db full (HB_FAULT=hem_db_max_pages).
+order, and hem.db or the journal full (HB_FAULT=hem_db_max_pages, journal_db_max_pages).
 
 After every scenario: each acknowledged event has exactly one execution record per hook, the hook
 itself saw it exactly once (a SUCCESS record) or at most once (an INTERRUPTED record: hem was killed
 while it ran; interrupted executions are not re-run, see SECURITY.md), no record is left PENDING or
 RUNNING, and `PRAGMA integrity_check` of hem.db and of the journal says ok (sqlite3 CLI)."""
+import base64
 import os
 import shutil
 import subprocess
 import sys
 import unittest
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import DaemonTest, Publisher, api_xml, b64, request, wait_for  # noqa: E402
+from harness import (DaemonTest, Publisher, Subscriber, api_xml, b64, request, settle_subscription,  # noqa: E402
+                     wait_for)
 
 WAIT = 60.0
 FINAL = ("SUCCESS", "ERROR", "INTERRUPTED")
@@ -221,6 +224,52 @@ class DiskFullTest(CrashCase):
         acked.append(self.emit())
         self.wait_settled(acked[-1])
         self.check_exactly_once(hooks, acked)
+
+    def test_full_journal_refuses_whole_groups_and_uses_no_sequence_number(self):
+        """The journal capped a few pages above its size (HB_FAULT=journal_db_max_pages, retention 1)
+        cannot take two of a burst's large EMITs: each group that does not fit, checked and encoded
+        by the publisher's threads, is answered ERROR journal failure, is neither journaled nor
+        published, and uses no sequence number; the publisher goes on, and the next EMIT that fits
+        is acked with the number after the last one acked."""
+        import zmq
+        self.pub.stop()
+        pages = int(subprocess.run(["sqlite3", self.pub.journal, "PRAGMA page_count;"], capture_output=True,
+                                   text=True, timeout=30).stdout.strip())
+        self.pub.fault = "journal_db_max_pages:%d" % (pages + 12)
+        self.pub.extra += ["--journal-retention", "1"]
+        self.pub.start()
+        sub = Subscriber(self.pub.pub_endpoint)
+        self.cleanups.append(sub.close)
+        settle_subscription(self.pub, sub)
+        head = int(request(self.pub.cmd_endpoint, ["REPLAY 999999"])[0].split()[3])
+        big = b64(api_xml("one.vm.allocate", params=("y" * 20000,))).encode()   # about 7 pages each
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        self.cleanups.append(s.close)
+        s.connect(self.pub.cmd_endpoint)
+        for _ in range(64):
+            s.send_multipart([b"", b"EMIT", big])
+        replies = []
+        for _ in range(64):
+            self.assertTrue(s.poll(10000), "a reply for every EMIT")
+            replies.append(s.recv_multipart()[1].decode())
+        acked = [int(r.split()[1]) for r in replies if r.startswith("ACK ")]
+        refused = [r for r in replies if not r.startswith("ACK ")]
+        self.assertTrue(refused, "the cap did not fill the journal")
+        for r in refused:
+            self.assertTrue(r.startswith("ERROR journal failure: "), r)
+        self.assertEqual(acked, list(range(head + 1, head + 1 + len(acked))), "no number used by a refused group")
+        published = set()
+        while True:
+            m = sub.recv(timeout_ms=500)
+            if m is None:
+                break
+            published.add(int(ET.fromstring(base64.b64decode(m[1])).findtext("SEQ")))
+        self.assertEqual(published, set(acked), "exactly the acked EMITs were published")
+        rep = request(self.pub.cmd_endpoint, ["EMIT", b64(api_xml("one.vm.small"))])
+        self.assertEqual(rep[0].decode(), "ACK %d" % (head + 1 + len(acked)), self.pub.log_text()[-2000:])
+        self.pub.stop()
+        self.assertEqual(integrity(self.pub.journal), "ok")
 
 
 if __name__ == "__main__":

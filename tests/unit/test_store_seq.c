@@ -13,7 +13,8 @@
 
 #include "store.h"
 
-/* mkdtemp()'s template of each test's directory. */
+/* Each test's directory: mkdtemp() replaces the six trailing X's of this
+ * template with a unique name. */
 #define DIR_TEMPLATE "/tmp/hb-store-seq-XXXXXX"
 
 struct fixture {

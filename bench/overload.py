@@ -37,6 +37,9 @@ def latency(times, from_ms, rate):
         print("RESULT overload_latency             too few events started to compare the thirds of the run")
         return
     per = [median([w / max(1, a) for w, a in t]) for t in thirds]
+    if per[0] <= 0:
+        print("RESULT overload_latency             no wait in the first third of the run (no queue): nothing to compare")
+        return
     print("wait queued -> started, by third of the measured window in which the hook started: p50 %s ms, with p50 %s records ahead; per record ahead %s ms"
           % (" / ".join("%.0f" % median([w for w, _ in t]) for t in thirds),
              " / ".join("%.0f" % median([a for _, a in t]) for t in thirds),

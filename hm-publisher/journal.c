@@ -1,14 +1,19 @@
 /* journal.c -- the publisher's journal: SQLite in WAL mode, one transaction per group of messages. */
 #include "journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "checkpointer.h"
 #include "db.h"
+#include "fault.h"
 
 struct hb_journal {
 	sqlite3 *db;
@@ -18,9 +23,11 @@ struct hb_journal {
 	sqlite3_stmt *prune;
 	sqlite3_stmt *select;
 	sqlite3_stmt *first;
+	int wal_fd;           /* the WAL, which hb_journal_sync() flushes */
 	int64_t retention;
 	uint64_t last_seq;
 	uint64_t begin_seq;   /* last_seq when the open group began */
+	uint64_t durable_seq; /* the last seq known to be on the disk */
 };
 
 static int64_t now_ms(void)
@@ -42,7 +49,30 @@ void hb_journal_close(hb_journal *j)
 	sqlite3_finalize(j->first);
 	hb_checkpointer_stop(j->ckpt);
 	hb_db_close(j->db);
+	if (j->wal_fd >= 0)
+		close(j->wal_fd);
 	free(j);
+}
+
+/* The journal's commits write the WAL and leave its flush to
+ * hb_journal_sync(), which another thread may run while the next group is
+ * prepared: SQLite's synchronous = NORMAL, which in WAL mode still syncs
+ * the WAL's header and every checkpoint.  The WAL exists while a
+ * connection is open (the migrations and the checkpointer have read). */
+static int journal_wal_open(hb_journal *j, const char *path, hb_error *err)
+{
+	char wal[4096];
+	int rc;
+
+	rc = hb_db_exec(j->db, "PRAGMA synchronous = NORMAL", err);
+	if (rc < 0)
+		return rc;
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+		return hb_error_set(err, -HB_EINVAL, "journal path too long: %s", path);
+	j->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (j->wal_fd < 0)
+		return hb_error_set(err, -HB_EIO, "cannot open the journal's WAL %s: %s", wal, strerror(errno));
+	return 0;
 }
 
 int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_error *err)
@@ -53,6 +83,7 @@ int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_er
 
 	if (j == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	j->wal_fd = -1;
 	j->retention = retention < 1 ? 1 : retention;
 	rc = hb_db_open(path, "journal", &j->db, err);
 	if (rc < 0) {
@@ -64,8 +95,8 @@ int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_er
 	    sqlite3_prepare_v2(j->db, "UPDATE meta SET value = ? WHERE key = 'last_seq'", -1, &j->set_last,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(j->db, "DELETE FROM event WHERE seq <= ?", -1, &j->prune, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(j->db, "SELECT seq, keys, content FROM event WHERE seq >= ? ORDER BY seq LIMIT ?",
-			       -1, &j->select, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(j->db, "SELECT seq, keys, content FROM event WHERE seq >= ? AND seq <= ? "
+			       "ORDER BY seq LIMIT ?", -1, &j->select, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(j->db, "SELECT min(seq) FROM event", -1, &j->first, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = 'last_seq'", -1, &st, NULL) != SQLITE_OK) {
 		rc = hb_db_error(j->db, err, "preparing the journal");
@@ -76,7 +107,10 @@ int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_er
 	if (sqlite3_step(st) == SQLITE_ROW)
 		j->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	j->durable_seq = j->last_seq;
 	rc = hb_checkpointer_start(path, j->db, &j->ckpt, err);
+	if (rc == 0)
+		rc = journal_wal_open(j, path, err);
 	if (rc < 0) {
 		hb_journal_close(j);
 		return rc;
@@ -88,6 +122,26 @@ int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_er
 uint64_t hb_journal_last_seq(const hb_journal *j)
 {
 	return j->last_seq;
+}
+
+uint64_t hb_journal_durable_seq(const hb_journal *j)
+{
+	return j->durable_seq;
+}
+
+int hb_journal_sync(hb_journal *j, hb_error *err)
+{
+	if (hb_fault_hit("journal_sync_fail"))
+		return hb_error_set(err, -HB_EIO, "syncing the journal: %s (HB_FAULT)", strerror(EIO));
+	if (fdatasync(j->wal_fd) < 0)
+		return hb_error_set(err, -HB_EIO, "syncing the journal: %s", strerror(errno));
+	return 0;
+}
+
+void hb_journal_durable(hb_journal *j, uint64_t seq)
+{
+	if (seq > j->durable_seq)
+		j->durable_seq = seq;
 }
 
 int hb_journal_first_seq(hb_journal *j, uint64_t *out, hb_error *err)
@@ -171,7 +225,7 @@ void hb_journal_rollback(hb_journal *j)
 	j->last_seq = j->begin_seq;
 }
 
-int hb_journal_read(hb_journal *j, uint64_t from, size_t max_events, size_t max_bytes,
+int hb_journal_read(hb_journal *j, uint64_t from, uint64_t upto, size_t max_events, size_t max_bytes,
 		    hb_journal_fn fn, void *ctx, uint64_t *next, hb_error *err)
 {
 	size_t events = 0, bytes = 0;
@@ -180,7 +234,8 @@ int hb_journal_read(hb_journal *j, uint64_t from, size_t max_events, size_t max_
 	*next = from;
 	sqlite3_reset(j->select);
 	sqlite3_bind_int64(j->select, 1, (sqlite3_int64)from);
-	sqlite3_bind_int64(j->select, 2, (sqlite3_int64)max_events);
+	sqlite3_bind_int64(j->select, 2, (sqlite3_int64)upto);
+	sqlite3_bind_int64(j->select, 3, (sqlite3_int64)max_events);
 	while ((step = sqlite3_step(j->select)) == SQLITE_ROW) {
 		uint64_t seq = (uint64_t)sqlite3_column_int64(j->select, 0);
 		const char *keys = (const char *)sqlite3_column_text(j->select, 1);

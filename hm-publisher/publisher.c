@@ -30,11 +30,12 @@
 #include "pubreload.h"
 #include "schema.h"
 #include "signals.h"
+#include "task.h"
 #include "xmlcodec.h"
 #include "zap.h"
 #include "zmqutil.h"
 
-#define BATCH_MAX 256                  /* requests taken into one group commit */
+#define BATCH_MAX 128                  /* requests taken into one group commit (PERFORMANCE.md, 43) */
 #define HELPERS_MAX 3                  /* threads beside the loop's that check and encode a group */
 #define PARALLEL_MIN 16                /* requests checked or encoded at once worth waking them for */
 #define REQUEST_FRAMES_MAX 8           /* identity, delimiter, verb and its arguments */
@@ -79,15 +80,20 @@ struct publisher {
 	void **cmd;
 	size_t ncmd;
 	hb_journal *journal;
+	hb_task *sync;         /* syncs a committed group's journal while the loop prepares the next */
 	hb_pool *pool;         /* checks and encodes a group's EMITs on every CPU */
 	struct lane *lanes;    /* one per lane of the pool; lanes[0] is the loop's */
 	size_t nlanes;
 	hb_zap *zap;           /* the ZAP handler when CURVE is on */
 	hb_local *local;       /* the local ingest socket, NULL when LOCAL_ENDPOINT is empty */
 	size_t max_message;
-	struct request batch[BATCH_MAX];
+	struct request groups[2][BATCH_MAX];
+	struct request *batch; /* the group being taken, checked and journaled: one of groups */
 	size_t nbatch;
 	size_t nchecked;       /* requests of the group that batch_check() has seen */
+	struct request *held;  /* the other: committed, its sync running in the task; or NULL */
+	size_t nheld;
+	uint64_t held_seq;     /* the held group's last sequence number */
 	uint64_t accepted, rejected;
 };
 
@@ -354,9 +360,10 @@ static void batch_take(struct publisher *p)
 }
 
 /* Assigns sequence numbers to the group's valid EMITs, encodes them over
- * the pool's lanes and journals them in one transaction.  On failure every
- * EMIT of the group is refused. */
-static void batch_journal(struct publisher *p)
+ * the pool's lanes and journals them in one transaction, not yet synced;
+ * returns whether it committed any.  On failure every EMIT of the group is
+ * refused. */
+static bool batch_journal(struct publisher *p)
 {
 	hb_error err = { 0 };
 	uint64_t seq;
@@ -366,7 +373,7 @@ static void batch_journal(struct publisher *p)
 	for (size_t i = 0; i < p->nbatch; i++)
 		any |= p->batch[i].kind == REQ_EMIT;
 	if (!any)
-		return;
+		return false;
 	rc = hb_journal_begin(p->journal, &err);
 	seq = hb_journal_last_seq(p->journal);
 	for (size_t i = 0; i < p->nbatch && rc == 0; i++) {
@@ -403,6 +410,7 @@ static void batch_journal(struct publisher *p)
 				p->batch[i].why = "journal";
 			}
 	}
+	return rc == 0;
 }
 
 static int publish(struct publisher *p, const struct request *r, hb_error *err)
@@ -459,7 +467,8 @@ static int answer_replay(struct publisher *p, struct request *r, hb_error *err)
 
 	if (rp == NULL)
 		return reply_line(r, "ERROR out of memory", err);
-	rc = hb_journal_read(p->journal, from, REPLAY_EVENTS_MAX, REPLAY_BYTES_MAX, replay_collect, rp, &next, err);
+	rc = hb_journal_read(p->journal, from, hb_journal_durable_seq(p->journal), REPLAY_EVENTS_MAX,
+			     REPLAY_BYTES_MAX, replay_collect, rp, &next, err);
 	if (rc < 0) {
 		char line[HB_ERROR_MAX + 16];
 		snprintf(line, sizeof(line), "ERROR %s", err->msg);
@@ -467,7 +476,7 @@ static int answer_replay(struct publisher *p, struct request *r, hb_error *err)
 		goto out;
 	}
 	snprintf(header, sizeof(header), "BATCH %" PRIu64 " %" PRIu64 " %" PRIu64, rp->n ? rp->first : next, next,
-		 hb_journal_last_seq(p->journal));
+		 hb_journal_durable_seq(p->journal));
 	/* Counted before the answer leaves, so that whoever got it sees it counted. */
 	hb_metric_add(PM_REPLAYS, 1);
 	rc = reply_envelope(r, err);
@@ -492,11 +501,11 @@ out:
 	return rc;
 }
 
-/* Publishes and answers every request of the group, in arrival order. */
-static void batch_answer(struct publisher *p)
+/* Publishes and answers the n requests of a group, in arrival order. */
+static void group_answer(struct publisher *p, struct request *group, size_t n)
 {
-	for (size_t i = 0; i < p->nbatch; i++) {
-		struct request *r = &p->batch[i];
+	for (size_t i = 0; i < n; i++) {
+		struct request *r = &group[i];
 		hb_error err = { 0 };
 		char line[HB_ERROR_MAX + 16];
 		int rc = 0;
@@ -531,8 +540,72 @@ static void batch_answer(struct publisher *p)
 			hb_log(HB_LOG_WARN, "reply lost: %s", err.msg);
 		request_clear(r);
 	}
-	p->nbatch = 0;
-	p->nchecked = 0;
+}
+
+static int sync_run(void *ctx, hb_error *err)
+{
+	return hb_journal_sync(ctx, err);
+}
+
+/* The held group's sync has returned 0: publishes and answers it. */
+static void held_answer(struct publisher *p)
+{
+	hb_journal_durable(p->journal, p->held_seq);
+	group_answer(p, p->held, p->nheld);
+	p->held = NULL;
+	p->nheld = 0;
+}
+
+/* Waits for the held group's sync, if one runs, and answers that group. */
+static int held_finish(struct publisher *p, hb_error *err)
+{
+	int rc;
+
+	if (p->held == NULL)
+		return 0;
+	rc = hb_task_wait(p->sync, err);
+	if (rc < 0)
+		return rc;
+	held_answer(p);
+	return 0;
+}
+
+/* Journals the group taken and checked, and answers the held group, which
+ * came before it.  A group that committed nothing is answered at once.
+ * One that did is held until its sync: when requests of the next group have
+ * already arrived (and overlap is allowed), the task syncs while the loop
+ * prepares that group; else the loop syncs and answers it here.  A failed
+ * sync leaves the journal's state on the disk unknown: the error is
+ * returned and the daemon stops. */
+static int batch_finish(struct publisher *p, bool overlap, hb_error *err)
+{
+	bool committed = batch_journal(p);
+	int rc;
+
+	publisher_metrics_journal(p->journal);
+	if ((rc = held_finish(p, err)) < 0)
+		return rc;
+	if (!committed) {
+		group_answer(p, p->batch, p->nbatch);
+		p->nbatch = p->nchecked = 0;
+		return 0;
+	}
+	p->held = p->batch;
+	p->nheld = p->nbatch;
+	p->held_seq = hb_journal_last_seq(p->journal);
+	p->batch = p->held == p->groups[0] ? p->groups[1] : p->groups[0];
+	p->nbatch = p->nchecked = 0;
+	if (overlap)
+		batch_take(p);
+	hb_metric_addl(PM_SYNCS, 1, "overlapped=\"%s\"", p->nbatch > 0 ? "true" : "false");
+	if (p->nbatch > 0) {
+		hb_task_start(p->sync, sync_run, p->journal);
+		return 0;
+	}
+	if ((rc = hb_journal_sync(p->journal, err)) < 0)
+		return rc;
+	held_answer(p);
+	return 0;
 }
 
 static int64_t cfg_int(const hb_config *cfg, const char *key, int64_t min, int64_t max, hb_error *err, int *rc)
@@ -571,6 +644,12 @@ int hb_publisher_check(const hb_config *cfg, hb_error *err)
 static void publisher_close(struct publisher *p)
 {
 	int linger = 1000;
+
+	hb_task_free(p->sync);
+	for (size_t i = 0; i < p->nheld; i++)
+		request_clear(&p->held[i]);
+	for (size_t i = 0; p->batch != NULL && i < p->nbatch; i++)
+		request_clear(&p->batch[i]);
 
 	for (size_t i = 0; i < p->ncmd; i++)
 		zmq_close(p->cmd[i]);
@@ -640,6 +719,8 @@ static int publisher_open(struct publisher *p, const hb_config *cfg, hb_error *e
 		rc = hb_curve_server_load(cfg, &curve, err);
 	if (rc == 0)
 		rc = hb_journal_open(hb_config_str(cfg, "JOURNAL"), retention, &p->journal, err);
+	if (rc == 0)
+		rc = hb_task_new("hm-pub-sync", &p->sync, err);
 	if (rc < 0)
 		return rc;
 	p->ctx = zmq_ctx_new();
@@ -687,6 +768,7 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 
 	if (p == NULL)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
+	p->batch = p->groups[0];
 	rc = publisher_open(p, cfg, err);
 	if (rc == 0 && (items = calloc(p->ncmd + 2 + HB_LOCAL_CONNS_MAX, sizeof(*items))) == NULL)
 		rc = hb_error_set(err, -HB_ENOMEM, "out of memory");
@@ -714,7 +796,8 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 		nitems = nfixed;
 		if (p->local != NULL)
 			nitems += (int)hb_local_pollitems(p->local, items + nfixed);
-		rc = zmq_poll(items, nitems, p->local ? hb_local_wait_ms(p->local, 1000) : 1000);
+		/* A group begun while the last one's sync runs goes on at once. */
+		rc = zmq_poll(items, nitems, p->nbatch > 0 ? 0 : p->local ? hb_local_wait_ms(p->local, 1000) : 1000);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -730,11 +813,13 @@ int hb_publisher_run(const hb_config *cfg, hb_error *err)
 		do
 			batch_take(p);
 		while (batch_check(p) > 0 && p->nbatch < BATCH_MAX);
-		batch_journal(p);
-		publisher_metrics_journal(p->journal);
-		batch_answer(p);
+		if ((rc = batch_finish(p, true, err)) < 0)
+			goto out;
 	}
-	rc = 0;
+	/* What was taken while the last group synced is answered before the end. */
+	batch_check(p);
+	if ((rc = batch_finish(p, false, err)) < 0)
+		goto out;
 	hb_notify_stopping();
 	hb_log(HB_LOG_INFO, "stopping at seq %" PRIu64 " (%" PRIu64 " accepted, %" PRIu64 " refused)",
 	       hb_journal_last_seq(p->journal), p->accepted, p->rejected);

@@ -13,6 +13,9 @@ static const hb_metric_def defs[] = {
 	{ PM_JOURNAL_EVENTS, HB_METRIC_GAUGE, "Events kept in the journal for REPLAY.", false },
 	{ PM_LAST_SEQ, HB_METRIC_GAUGE, "The last sequence number assigned.", false },
 	{ PM_REPLAYS, HB_METRIC_COUNTER, "REPLAY requests answered.", false },
+	{ PM_SYNCS, HB_METRIC_COUNTER,
+	  "Journal syncs (one per group commit), by whether the loop prepared the next group meanwhile (overlapped).",
+	  true },
 	{ NULL, 0, NULL, false },
 };
 

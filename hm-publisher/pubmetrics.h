@@ -13,6 +13,7 @@
 #define PM_REJECTED "hookbus_publisher_events_rejected_total"
 #define PM_JOURNAL_EVENTS "hookbus_publisher_journal_events"
 #define PM_LAST_SEQ "hookbus_publisher_journal_last_seq"
+#define PM_SYNCS "hookbus_publisher_journal_syncs_total"
 #define PM_REPLAYS "hookbus_publisher_replays_served_total"
 
 /* Declares hm-publisher's metrics and, when METRICS_LISTEN is set, starts

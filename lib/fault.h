@@ -17,8 +17,11 @@
  *   publisher_kill_after_journal:N  hm-publisher _exit(137)s right after its
  *                                   Nth journal commit, before publishing or
  *                                   acknowledging that group
- *   hem_db_max_pages:N              hem.db is opened with PRAGMA
- *                                   max_page_count = N (a full disk)
+ *   journal_sync_fail:N             hm-publisher's Nth flush of its journal
+ *                                   fails with EIO
+ *   hem_db_max_pages:N, journal_db_max_pages:N
+ *                                   hem.db or journal.db is opened with
+ *                                   PRAGMA max_page_count = N (a full disk)
  */
 
 /* Counts one pass of the point name and returns true on its Nth pass, N

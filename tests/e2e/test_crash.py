@@ -172,6 +172,29 @@ class PublisherCrashTest(CrashCase):
         self.restart_publisher_killed_after_journal("publisher-first")
 
 
+    def test_failed_journal_sync_stops_the_publisher_unacked(self):
+        """A sync of the journal that fails (HB_FAULT=journal_sync_fail) leaves what the disk holds
+        unknown: hm-publisher acks nothing of that group, says why and exits 1. Restarted, it keeps
+        the numbers it acked; the unacked event, committed before the sync, is replayed like one
+        journaled by a publisher that died, and every event runs each hook exactly once."""
+        self.start_hem()
+        hooks = self.write_hooks(2)
+        self.pub.stop()
+        self.pub.fault = "journal_sync_fail:3"
+        self.pub.start()
+        acked = [self.emit() for _ in range(2)]
+        self.assertIsNone(self.emit(timeout_ms=3000), "the publisher acked an event it could not sync")
+        self.assertEqual(self.pub.proc.wait(timeout=30), 1, self.pub.log_text())
+        self.assertIn("syncing the journal: Input/output error", self.pub.log_text())
+        committed = acked[-1] + 1
+        self.pub.fault = None
+        self.pub.start()
+        acked += [self.emit() for _ in range(2)]
+        self.assertEqual(acked[-2], committed + 1, "the acked numbers go on after the committed event")
+        self.wait_settled(acked[-1])
+        self.check_exactly_once(hooks, acked, [committed])
+
+
 class HemCrashTest(CrashCase):
     def test_sigkill_hem_repeatedly_while_hooks_run_and_the_queue_is_long(self):
         """A burst of 120 events into 3 hooks at concurrency 4; hem is SIGKILLed three times while

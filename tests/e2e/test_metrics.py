@@ -154,6 +154,9 @@ class MetricsTest(DaemonTest):
         self.assertEqual(delta("hookbus_publisher_events_rejected_total", reason="invalid"), 1)
         self.assertEqual(delta("hookbus_publisher_events_rejected_total", reason="protocol"), 1)
         self.assertGreaterEqual(delta("hookbus_publisher_replays_served_total"), 1)
+        # One REQ client: each EMIT is a group of its own, synced by the loop with nothing to overlap.
+        self.assertEqual(delta("hookbus_publisher_journal_syncs_total", overlapped="false"), 5)
+        self.assertEqual(delta("hookbus_publisher_journal_syncs_total", overlapped="true"), 0)
         last = value(after, "hookbus_publisher_journal_last_seq")
         self.assertEqual(last - value(before, "hookbus_publisher_journal_last_seq"), 5)
         self.assertEqual(value(after, "hookbus_publisher_journal_events"), last)

@@ -370,10 +370,12 @@ class PipelinedBatchTest(DaemonTest):
                 self.assertTrue(rep.startswith(b"ACK "), rep)
                 acked.append(int(rep.split()[1]))
         self.assertEqual(acked, list(range(head + 1, head + 1 + len(acked))), "consecutive, in arrival order")
-        # Such a group is checked and encoded by the loop and one helper thread per further CPU (at most 3).
+        # Such a group is checked and encoded by the loop and one helper thread per further CPU (at most 3),
+        # and its journal synced by a thread of its own while the loop prepares the next group.
         tasks = "/proc/%d/task" % pub.proc.pid
         names = [open(os.path.join(tasks, t, "comm")).read().strip() for t in os.listdir(tasks)]
         self.assertEqual(names.count("hm-pub-check"), min(len(os.sched_getaffinity(pub.proc.pid)) - 1, 3))
+        self.assertEqual(names.count("hm-pub-sync"), 1)
         published = {}
         while set(published) != set(acked):
             m = sub.recv()

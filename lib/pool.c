@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuquota.h"
+
 struct helper {
 	hb_pool *pool;
 	size_t lane;
@@ -76,10 +78,12 @@ static void *helper_main(void *arg)
 size_t hb_pool_helpers_wanted(size_t max)
 {
 	cpu_set_t set;
-	size_t cpus = 1;
+	size_t cpus = 1, quota = hb_cpu_quota("/sys/fs/cgroup", "/proc/self/cgroup");
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
 		cpus = (size_t)CPU_COUNT(&set);
+	if (quota > 0 && quota < cpus)
+		cpus = quota;
 	return cpus - 1 < max ? cpus - 1 : max;
 }
 

@@ -15,7 +15,8 @@ typedef struct hb_pool hb_pool;
 typedef void hb_pool_fn(void *ctx, size_t lane, size_t i);
 
 /* The number of helper threads worth starting here: one fewer than the CPUs
- * this process may run on, at most max. */
+ * this process may run on (its affinity, and its cgroup's CPU quota when
+ * one is set: hb_cpu_quota()), at most max. */
 size_t hb_pool_helpers_wanted(size_t max);
 
 /* Starts helpers threads named name (at most 15 bytes, as top -H and

@@ -47,7 +47,7 @@ void hb_message_free(hb_message *m)
 {
 	if (m == NULL)
 		return;
-	xmlFreeDoc(m->doc);
+	hb_message_drop_doc(m);
 	free(m->call);
 	free(m->object);
 	free(m->state);
@@ -55,7 +55,6 @@ void hb_message_free(hb_message *m)
 	free(m->resource_id);
 	free(m->service_id);
 	free(m->remote_host);
-	free(m->src);
 	free(m);
 }
 

@@ -4,11 +4,12 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "thread.h"
 
 #define CHECKPOINT_PAGES 1000   /* SQLite's default wal_autocheckpoint */
 #define CATCH_UP_PAGES 8000     /* the committing thread checkpoints itself past this */
@@ -55,10 +56,7 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 static void *checkpointer_main(void *arg)
 {
 	hb_checkpointer *c = arg;
-	sigset_t all;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		while (!c->due && !c->stop)
@@ -119,7 +117,7 @@ int hb_checkpointer_start(const char *path, sqlite3 *db, hb_checkpointer **out, 
 		return rc;
 	}
 	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = pthread_create(&c->thread, NULL, checkpointer_main, c);
+	rc = hb_thread_start(&c->thread, NULL, checkpointer_main, c);
 	if (rc != 0) {
 		checkpointer_free(c);
 		return hb_error_set(err, -HB_EIO, "cannot start the checkpoint thread: %s", strerror(rc));

@@ -3,7 +3,6 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "cpuquota.h"
+#include "thread.h"
 
 struct helper {
 	hb_pool *pool;
@@ -48,10 +48,7 @@ static void *helper_main(void *arg)
 	struct helper *h = arg;
 	hb_pool *p = h->pool;
 	uint64_t seen = 0;
-	sigset_t all;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (p->round == seen && !p->stop)
@@ -103,13 +100,12 @@ int hb_pool_new(size_t helpers, size_t min, const char *name, hb_pool **out, hb_
 	atomic_init(&p->next, 0);
 	for (size_t i = 0; i < helpers; i++) {
 		p->helpers[i] = (struct helper){ .pool = p, .lane = i + 1 };
-		rc = pthread_create(&p->helpers[i].thread, NULL, helper_main, &p->helpers[i]);
+		rc = hb_thread_start(&p->helpers[i].thread, name, helper_main, &p->helpers[i]);
 		if (rc != 0) {
 			hb_pool_free(p);
 			return hb_error_set(err, -HB_EIO, "cannot start a helper thread: %s", strerror(rc));
 		}
 		p->nhelpers++;
-		pthread_setname_np(p->helpers[i].thread, name);
 	}
 	*out = p;
 	return 0;

@@ -2,10 +2,11 @@
 #include "task.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "thread.h"
 
 struct hb_task {
 	pthread_mutex_t lock;
@@ -21,10 +22,7 @@ struct hb_task {
 static void *task_main(void *arg)
 {
 	hb_task *t = arg;
-	sigset_t all;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
 		while (t->fn == NULL && !t->stop)
@@ -55,14 +53,13 @@ int hb_task_new(const char *name, hb_task **out, hb_error *err)
 		return hb_error_set(err, -HB_ENOMEM, "out of memory");
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
-	rc = pthread_create(&t->thread, NULL, task_main, t);
+	rc = hb_thread_start(&t->thread, name, task_main, t);
 	if (rc != 0) {
 		pthread_cond_destroy(&t->cond);
 		pthread_mutex_destroy(&t->lock);
 		free(t);
 		return hb_error_set(err, -HB_EIO, "cannot start the %s thread: %s", name, strerror(rc));
 	}
-	pthread_setname_np(t->thread, name);
 	*out = t;
 	return 0;
 }

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,18 +56,20 @@ void hb_journal_close(hb_journal *j)
 /* The journal's commits write the WAL and leave its flush to
  * hb_journal_sync(), which another thread may run while the next group is
  * prepared: SQLite's synchronous = NORMAL, which in WAL mode still syncs
- * the WAL's header and every checkpoint.  The WAL exists while a
- * connection is open (the migrations and the checkpointer have read). */
-static int journal_wal_open(hb_journal *j, const char *path, hb_error *err)
+ * the WAL's header and every checkpoint.  The WAL, named by SQLite, exists
+ * while a connection is open (the migrations and the checkpointer have
+ * read). */
+static int journal_wal_open(hb_journal *j, hb_error *err)
 {
-	char wal[4096];
+	const char *wal;
 	int rc;
 
 	rc = hb_db_exec(j->db, "PRAGMA synchronous = NORMAL", err);
 	if (rc < 0)
 		return rc;
-	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
-		return hb_error_set(err, -HB_EINVAL, "journal path too long: %s", path);
+	wal = sqlite3_filename_wal(sqlite3_db_filename(j->db, "main"));
+	if (wal == NULL || wal[0] == '\0')
+		return hb_error_set(err, -HB_EIO, "the journal has no WAL file");
 	j->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
 	if (j->wal_fd < 0)
 		return hb_error_set(err, -HB_EIO, "cannot open the journal's WAL %s: %s", wal, strerror(errno));
@@ -110,7 +111,7 @@ int hb_journal_open(const char *path, int64_t retention, hb_journal **out, hb_er
 	j->durable_seq = j->last_seq;
 	rc = hb_checkpointer_start(path, j->db, &j->ckpt, err);
 	if (rc == 0)
-		rc = journal_wal_open(j, path, err);
+		rc = journal_wal_open(j, err);
 	if (rc < 0) {
 		hb_journal_close(j);
 		return rc;
